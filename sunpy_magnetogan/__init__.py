@@ -1,0 +1,18 @@
+"""
+sunpy-magnetogan: line-of-sight magnetograms from EUV 304 A images.
+
+A multi-scale (pyramid) conditional GAN turns SDO/AIA or STEREO/EUVI 304 A maps into
+HMI-like line-of-sight magnetograms, returned as `sunpy.map.GenericMap` objects.
+"""
+
+import logging
+
+try:
+    from ._version import __version__
+except ImportError:  # running from a source tree that was never installed
+    __version__ = "0.1.dev0"
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+__all__ = ["__version__", "log"]

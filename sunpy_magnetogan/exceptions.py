@@ -1,0 +1,163 @@
+"""
+The exceptions and warnings raised by sunpy-magnetogan.
+
+Every error the package raises on purpose derives from `MagnetoGANError`, and every
+warning from `MagnetoGANWarning` (itself a `~sunpy.util.exceptions.SunpyUserWarning`, so
+``warnings.filterwarnings`` rules written for sunpy apply). Errors about bad input also
+derive from the built-in exception a caller would expect (`ValueError`, `TypeError`,
+`OSError`), so ``except ValueError`` keeps working.
+"""
+
+import warnings
+
+from sunpy.util.exceptions import SunpyUserWarning
+
+__all__ = [
+    "BadPixelWarning",
+    "CacheError",
+    "CorruptFileError",
+    "DownloadError",
+    "HashMismatchError",
+    "InputMapError",
+    "InvalidDataError",
+    "MagnetoGANError",
+    "MagnetoGANWarning",
+    "MissingMetadataError",
+    "ModelNotFoundError",
+    "PartialDiskWarning",
+    "UnsupportedInputWarning",
+    "UnsupportedInstrumentError",
+    "UnsupportedWavelengthError",
+    "UnsafeWeightsError",
+    "WeightsError",
+    "warn_user",
+]
+
+
+class MagnetoGANError(Exception):
+    """
+    Base class of every error raised by sunpy-magnetogan.
+    """
+
+
+class InputMapError(MagnetoGANError, ValueError):
+    """
+    An input map cannot be used: wrong instrument, wavelength, metadata or data.
+    """
+
+
+class UnsupportedInstrumentError(InputMapError):
+    """
+    The map does not come from an instrument the model was trained for.
+
+    Pass ``allow_other_instruments=True`` to the preprocessing functions to use it anyway.
+    """
+
+
+class UnsupportedWavelengthError(InputMapError):
+    """
+    The map is not a 304 Angstrom image.
+
+    Pass ``allow_other_wavelengths=True`` to the preprocessing functions to use it anyway.
+    """
+
+
+class MissingMetadataError(InputMapError):
+    """
+    The map lacks metadata needed to place it on the Sun (observer, date, WCS, units).
+    """
+
+
+class InvalidDataError(InputMapError):
+    """
+    The map's data cannot be used (e.g. no finite pixel on the solar disk).
+    """
+
+
+class CorruptFileError(MagnetoGANError, OSError):
+    """
+    A file could not be read as a solar image (truncated, not FITS/JP2, damaged).
+    """
+
+
+class WeightsError(MagnetoGANError):
+    """
+    Base class of errors about model weights and the model registry.
+    """
+
+
+class ModelNotFoundError(WeightsError, KeyError):
+    """
+    No model of that name is registered.
+    """
+
+    def __str__(self):
+        # KeyError quotes its message; show it as written.
+        return str(self.args[0]) if self.args else ""
+
+
+class DownloadError(WeightsError, OSError):
+    """
+    Weights could not be downloaded (no network, HTTP error, truncated transfer).
+    """
+
+
+class HashMismatchError(WeightsError):
+    """
+    A weights file does not have the SHA-256 hash its model card states.
+    """
+
+
+class UnsafeWeightsError(WeightsError):
+    """
+    A weights file is not a safetensors file (e.g. a pickle); it is refused unread.
+    """
+
+
+class CacheError(WeightsError, OSError):
+    """
+    The weights cache is missing what offline mode needs, or cannot be written.
+    """
+
+
+class MagnetoGANWarning(SunpyUserWarning):
+    """
+    Base class of every warning issued by sunpy-magnetogan.
+    """
+
+
+class UnsupportedInputWarning(MagnetoGANWarning):
+    """
+    The caller opted in to an instrument or wavelength the model was not trained for.
+    """
+
+
+class BadPixelWarning(MagnetoGANWarning):
+    """
+    Non-finite or negative pixels were found and replaced before they reached the model.
+    """
+
+
+class PartialDiskWarning(MagnetoGANWarning):
+    """
+    The input covers only part of the solar disk; the uncovered part is masked.
+    """
+
+
+def warn_user(message, category=MagnetoGANWarning, stacklevel=2):
+    """
+    Issue a sunpy-magnetogan warning.
+
+    Parameters
+    ----------
+    message : str
+        What happened and what the user can do about it.
+    category : type, optional
+        A subclass of `MagnetoGANWarning`.
+    stacklevel : int, optional
+        As for `warnings.warn`; the default points at the caller of the function that
+        calls ``warn_user``.
+    """
+    if not issubclass(category, MagnetoGANWarning):
+        raise TypeError(f"category must be a MagnetoGANWarning subclass, not {category!r}")
+    warnings.warn(message, category, stacklevel=stacklevel + 1)
