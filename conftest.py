@@ -45,3 +45,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_remote)
         if "cuda" in item.keywords and not has_cuda:
             item.add_marker(skip_cuda)
+
+
+@pytest.fixture(autouse=True)
+def _doctest_namespace(doctest_namespace, tmp_path):
+    # Doctests that write files get a fresh temporary directory as ``tmp_path``.
+    doctest_namespace["tmp_path"] = tmp_path

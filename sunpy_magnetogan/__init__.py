@@ -16,3 +16,6 @@ log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
 __all__ = ["__version__", "log"]
+
+# Registers the MagnetoGANMap source with sunpy.map.Map.
+from sunpy_magnetogan import mapsource as _mapsource  # noqa: E402, F401

@@ -15,6 +15,8 @@ from sunpy.util.exceptions import SunpyUserWarning
 __all__ = [
     "BadPixelWarning",
     "CacheError",
+    "CheckpointError",
+    "CheckpointWarning",
     "CorruptFileError",
     "DownloadError",
     "HashMismatchError",
@@ -25,10 +27,11 @@ __all__ = [
     "MissingMetadataError",
     "ModelNotFoundError",
     "PartialDiskWarning",
+    "TrainingConfigError",
+    "UnsafeWeightsError",
     "UnsupportedInputWarning",
     "UnsupportedInstrumentError",
     "UnsupportedWavelengthError",
-    "UnsafeWeightsError",
     "WeightsError",
     "warn_user",
 ]
@@ -161,3 +164,23 @@ def warn_user(message, category=MagnetoGANWarning, stacklevel=2):
     if not issubclass(category, MagnetoGANWarning):
         raise TypeError(f"category must be a MagnetoGANWarning subclass, not {category!r}")
     warnings.warn(message, category, stacklevel=stacklevel + 1)
+
+
+class TrainingConfigError(MagnetoGANError, ValueError):
+    """
+    A training or model configuration is invalid or inconsistent (unknown preset or key,
+    sizes that the networks cannot handle, a config file that cannot be parsed).
+    """
+
+
+class CheckpointError(MagnetoGANError, OSError):
+    """
+    No valid training checkpoint could be found or read (missing, corrupt or incompatible).
+    """
+
+
+class CheckpointWarning(MagnetoGANWarning):
+    """
+    The newest training checkpoint was unusable (e.g. half-written or corrupt) and an older
+    valid one was used instead.
+    """

@@ -13,7 +13,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Where the real single-file observations are; ``SUNPY_MAGNETOGAN_REAL_DATA`` overrides.
-REAL_DATA_DIR = Path(os.environ.get("SUNPY_MAGNETOGAN_REAL_DATA", REPO_ROOT.parent / "shared" / "data" / "real"))
+REAL_DATA_DIR = Path(
+    os.environ.get("SUNPY_MAGNETOGAN_REAL_DATA", REPO_ROOT.parent / "shared" / "data" / "real")
+)
 
 REAL_FILES = {
     "aia304_jp2": "2021_06_01__00_01_29_132__SDO_AIA_AIA_304.jp2",
@@ -25,7 +27,9 @@ REAL_FILES = {
 def _real_file(key):
     path = REAL_DATA_DIR / REAL_FILES[key]
     if not path.is_file():
-        pytest.skip(f"real observation {path.name} not found in {REAL_DATA_DIR} (../shared/data/real is absent)")
+        pytest.skip(
+            f"real observation {path.name} not found in {REAL_DATA_DIR} (../shared/data/real is absent)"
+        )
     return path
 
 

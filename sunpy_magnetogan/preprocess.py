@@ -1,0 +1,205 @@
+"""
+From an input `~sunpy.map.GenericMap` to the normalised model-grid array, and back.
+
+`prepare_euv_map` is the one path every EUV image takes into a network, at training and at
+inference time alike; `prepare_magnetogram_map` puts a magnetogram (the training target)
+on the same grid, in Gauss. Both return a `PreparedImage` that keeps the geometry needed to
+turn any model-grid array back into a map (`~sunpy_magnetogan.output.magnetogram_map`).
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sunpy_magnetogan.exceptions import BadPixelWarning, InvalidDataError, PartialDiskWarning, warn_user
+from sunpy_magnetogan.geometry import ModelGeometry, geometry_from_map, resample_from_input
+from sunpy_magnetogan.grid import ModelGrid, disk_mask
+from sunpy_magnetogan.normalization import EUVNormalization
+from sunpy_magnetogan.validation import validate_euv_map, validate_magnetogram_map
+
+__all__ = ["PreparedImage", "prepare_euv_map", "prepare_magnetogram_map"]
+
+log = logging.getLogger(__name__)
+
+#: Below this fraction of the disk covered by valid data, an input is refused.
+MIN_DISK_COVERAGE = 0.05
+#: Below this fraction, a `PartialDiskWarning` says part of the disk is masked.
+WARN_DISK_COVERAGE = 0.995
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """
+    An image on the model grid with its validity mask and geometry.
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        float32, shape ``(N, N)``: the normalised EUV image in [-1, 1] (off-disk and
+        invalid pixels -1) or the magnetogram in Gauss (off-disk and invalid pixels 0).
+    disk : numpy.ndarray
+        bool, shape ``(N, N)``: on the solar disk *and* covered by valid input data.
+    geometry : `~sunpy_magnetogan.geometry.ModelGeometry`
+        How the input lies on the grid; turns model-grid arrays back into maps.
+    report : dict
+        What preprocessing found and did: counts of non-finite and negative input pixels
+        on the disk, disk coverage, normalisation limits.
+    """
+
+    data: np.ndarray = field(repr=False)
+    disk: np.ndarray = field(repr=False)
+    geometry: ModelGeometry
+    report: dict = field(default_factory=dict)
+
+
+def _count_on_disk(mask, geometry):
+    """Number of True pixels of an input-grid mask that lie on the solar disk."""
+    centre = np.array(geometry.model_to_input(geometry.grid.center_px, geometry.grid.center_px))
+    radius = geometry.grid.radius_px * geometry.input_pixels_per_model_pixel
+    ny, nx = mask.shape
+    rows = np.arange(max(0, int(centre[1] - radius)), min(ny, int(centre[1] + radius) + 2))
+    half = np.sqrt(np.clip(radius**2 - (rows - centre[1]) ** 2, 0, None))
+    x0 = np.clip(np.ceil(centre[0] - half).astype(int), 0, nx)
+    x1 = np.clip(np.floor(centre[0] + half).astype(int) + 1, 0, nx)
+    return int(
+        sum(int(np.count_nonzero(mask[r, a:b])) for r, a, b in zip(rows, x0, x1, strict=True) if b > a)
+    )
+
+
+def _resample_checked(smap, data, grid, kind):
+    """Shared part of the EUV and magnetogram paths: geometry, bad pixels, coverage."""
+    geometry = geometry_from_map(smap, grid)
+    nonfinite = ~np.isfinite(data)
+    report = {"nonfinite_on_disk": 0}
+    if nonfinite.all():
+        raise InvalidDataError(f"the {kind} image has no valid data: every pixel is NaN or infinite")
+    if nonfinite.any():
+        n_bad = _count_on_disk(nonfinite, geometry)
+        report["nonfinite_on_disk"] = n_bad
+        if n_bad:
+            warn_user(
+                f"{n_bad} pixels of the {kind} image on the solar disk are NaN or infinite; "
+                "they are treated as missing and masked",
+                BadPixelWarning,
+                stacklevel=4,
+            )
+    image, valid = resample_from_input(data, geometry)
+    on_disk = disk_mask(grid)
+    disk = on_disk & valid
+    coverage = float(disk.sum() / on_disk.sum())
+    report["disk_coverage"] = coverage
+    if coverage < MIN_DISK_COVERAGE:
+        raise InvalidDataError(
+            f"the {kind} image has valid data on only {coverage:.1%} of the solar disk "
+            f"(at least {MIN_DISK_COVERAGE:.0%} is needed)"
+        )
+    if coverage < WARN_DISK_COVERAGE:
+        warn_user(
+            f"the {kind} image covers {coverage:.1%} of the solar disk (field of view or missing "
+            "pixels); the rest is masked",
+            PartialDiskWarning,
+            stacklevel=4,
+        )
+    return image, disk, geometry, report
+
+
+def prepare_euv_map(
+    smap,
+    *,
+    grid=None,
+    normalization=None,
+    allow_other_instruments=False,
+    allow_other_wavelengths=False,
+):
+    """
+    Validate an EUV 304 A map and put it, normalised, on the model grid.
+
+    Steps: validation (instrument, wavelength, observer, date, WCS); NaN/inf pixels are
+    treated as missing and negative intensities are clipped to zero (both reported);
+    flux-conserving block averaging of large inputs followed by bilinear resampling onto
+    a grid with solar north up, the Sun centred and the limb at a fixed radius; off-disk
+    masking; percentile normalisation of the disk to [-1, 1].
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+        SDO/AIA or STEREO/SECCHI EUVI 304 A map of any size, roll, observer or field of view.
+    grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
+        Target grid (``ModelGrid(512)`` by default).
+    normalization : `~sunpy_magnetogan.normalization.EUVNormalization`, optional
+        Intensity normalisation (the paper's 1-99 percentile linear stretch by default).
+    allow_other_instruments, allow_other_wavelengths : bool, optional
+        Opt in to inputs the model was not trained for (a warning is issued).
+
+    Returns
+    -------
+    PreparedImage
+        ``data`` in [-1, 1], float32, shape ``(N, N)``, never NaN.
+
+    Raises
+    ------
+    UnsupportedInstrumentError, UnsupportedWavelengthError, MissingMetadataError
+        See `~sunpy_magnetogan.validation.validate_euv_map`.
+    InvalidDataError
+        If less than 5 % of the disk has valid data, or the disk is blank.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.preprocess import prepare_euv_map
+    >>> prepared = prepare_euv_map(sunpy.map.Map("aia_304.fits"))  # doctest: +SKIP
+    >>> prepared.data.shape  # doctest: +SKIP
+    (512, 512)
+    """
+    grid = grid or ModelGrid()
+    normalization = normalization or EUVNormalization()
+    instrument = validate_euv_map(
+        smap, allow_other_instruments=allow_other_instruments, allow_other_wavelengths=allow_other_wavelengths
+    )
+    data = np.asarray(smap.data)
+    if not np.issubdtype(data.dtype, np.floating):
+        data = data.astype(np.float32)
+    negative = data < 0
+    n_negative = int(np.count_nonzero(negative))
+    if n_negative:
+        data = np.where(negative, np.float32(0), data)
+    image, disk, geometry, report = _resample_checked(smap, data, grid, f"{instrument} EUV")
+    report["negative_pixels"] = n_negative
+    if n_negative:
+        # Small negative values are normal in dark-subtracted EUV images; say so quietly.
+        log.info("clipped %d negative pixels of the input to zero", n_negative)
+    normalised, limits = normalization(image, disk)
+    report["normalization_limits"] = limits
+    return PreparedImage(normalised, disk, geometry, report)
+
+
+def prepare_magnetogram_map(smap, *, grid=None):
+    """
+    Validate a line-of-sight magnetogram and put it on the model grid, in Gauss.
+
+    The same geometry as `prepare_euv_map` (north up, centred, fixed limb radius), with
+    block averaging of the field (flux-conserving) before bilinear resampling. NaN
+    pixels off the disk (normal for HMI) are silently masked; NaNs on the disk are
+    reported with a `~sunpy_magnetogan.exceptions.BadPixelWarning`.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+        A magnetogram map whose unit converts to Gauss (HMI, MDI, synthetic...).
+    grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
+        Target grid (``ModelGrid(512)`` by default).
+
+    Returns
+    -------
+    PreparedImage
+        ``data`` in Gauss, float32, shape ``(N, N)``; 0 off the disk and where invalid.
+    """
+    grid = grid or ModelGrid()
+    to_gauss = validate_magnetogram_map(smap)
+    data = np.asarray(smap.data)
+    if to_gauss.value != 1:
+        data = data * np.float32(to_gauss.value)
+    image, disk, geometry, report = _resample_checked(smap, data, grid, "magnetogram")
+    image[~disk] = 0
+    return PreparedImage(image, disk, geometry, report)

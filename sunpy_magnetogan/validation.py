@@ -1,0 +1,266 @@
+"""
+Checks that an input map can be used, with errors that say what is wrong.
+
+The model was trained on SDO/AIA and STEREO/SECCHI EUVI images at 304 A; anything else is
+refused with a specific exception unless the caller explicitly opts in. Maps that cannot be
+placed on the Sun (no observer, no date, no helioprojective WCS) are refused outright.
+"""
+
+import logging
+import warnings
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+import sunpy.map
+from sunpy.time import parse_time
+
+from sunpy_magnetogan.exceptions import (
+    CorruptFileError,
+    InvalidDataError,
+    MissingMetadataError,
+    UnsupportedInputWarning,
+    UnsupportedInstrumentError,
+    UnsupportedWavelengthError,
+    warn_user,
+)
+
+__all__ = [
+    "EUV_WAVELENGTH",
+    "WAVELENGTH_TOLERANCE",
+    "euv_instrument",
+    "read_map",
+    "validate_euv_map",
+    "validate_magnetogram_map",
+]
+
+log = logging.getLogger(__name__)
+
+#: The EUV passband the models are trained on.
+EUV_WAVELENGTH = 304 * u.AA
+#: How far a header's wavelength may be from `EUV_WAVELENGTH` and still count as 304 A.
+WAVELENGTH_TOLERANCE = 2 * u.AA
+
+_DATE_KEYS = ("date-obs", "date_obs", "date-avg", "date-beg", "date-end", "t_obs")
+
+
+def read_map(path):
+    """
+    Read a FITS or JPEG2000 file into a `~sunpy.map.GenericMap`, with clear errors.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    `~sunpy.map.GenericMap`
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    CorruptFileError
+        If the file cannot be read as a single solar image (truncated, not FITS/JP2, ...).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            smap = sunpy.map.Map(path)
+    except Exception as exc:
+        raise CorruptFileError(f"could not read {path.name} as a solar image: {exc}") from exc
+    for warning in caught:
+        if "truncated" in str(warning.message).lower():
+            raise CorruptFileError(f"{path.name} is truncated: {warning.message}")
+        # Anything else (e.g. sunpy metadata notes) is passed on unchanged.
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    if isinstance(smap, list) or isinstance(smap, sunpy.map.MapSequence):
+        raise CorruptFileError(f"{path.name} holds {len(smap)} images; pass one image per file")
+    try:
+        # Force the (possibly lazy) data to be read so truncation shows here, not later.
+        np.asarray(smap.data[-1:, -1:])
+    except Exception as exc:
+        raise CorruptFileError(f"the data of {path.name} could not be read: {exc}") from exc
+    return smap
+
+
+def _check_is_map(smap):
+    if not isinstance(smap, sunpy.map.GenericMap):
+        raise TypeError(
+            f"expected a sunpy.map.GenericMap (e.g. from sunpy.map.Map(file)), got {type(smap).__name__}"
+        )
+
+
+def euv_instrument(smap):
+    """
+    Which supported EUV instrument a map comes from.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+
+    Returns
+    -------
+    str or None
+        ``"AIA"``, ``"EUVI"`` or None when the map is from neither.
+    """
+    instrument = str(smap.instrument or "").upper()
+    detector = str(smap.detector or "").upper()
+    if isinstance(smap, sunpy.map.sources.AIAMap) or instrument.startswith("AIA"):
+        return "AIA"
+    if isinstance(smap, sunpy.map.sources.EUVIMap) or detector == "EUVI":
+        return "EUVI"
+    return None
+
+
+def _has_date(meta):
+    for key in _DATE_KEYS:
+        value = meta.get(key)
+        if not value:
+            continue
+        try:
+            parse_time(value)
+        except (ValueError, TypeError):
+            log.debug("header key %s=%r is not a date", key, value)
+            continue
+        return True
+    return False
+
+
+def _check_geometry_metadata(smap):
+    """Observer, date and a usable helioprojective WCS."""
+    meta = smap.meta
+    name = f"the {smap.observatory or ''} {smap.instrument or 'unknown instrument'} map".replace("  ", " ")
+    if smap.data.ndim != 2:
+        raise InvalidDataError(f"{name} has {smap.data.ndim}-D data; a single 2-D image is needed")
+    if not _has_date(meta):
+        raise MissingMetadataError(
+            f"{name} has no observation date (none of the header keys {', '.join(_DATE_KEYS)}); "
+            "the date is needed to place the image on the Sun"
+        )
+    has_observer = any(set(keys) <= set(meta.keys()) for keys, _ in smap._supported_observer_coordinates)
+    if not has_observer:
+        raise MissingMetadataError(
+            f"{name} has no observer location (header keys hgln_obs/hglt_obs/dsun_obs or "
+            "crln_obs/crlt_obs/dsun_obs); refusing to assume an observer at Earth"
+        )
+    ctype = tuple(str(c).upper() for c in smap.coordinate_system)
+    if not (ctype[0].startswith("HPLN") and ctype[1].startswith("HPLT")):
+        raise MissingMetadataError(
+            f"{name} has no helioprojective WCS (CTYPE1/2 = {ctype[0]!r}/{ctype[1]!r}, expected HPLN-TAN/HPLT-TAN)"
+        )
+    scale = u.Quantity([smap.scale.axis1, smap.scale.axis2])
+    if not np.all(np.isfinite(scale.value)) or np.any(scale.value == 0):
+        raise MissingMetadataError(f"{name} has an unusable plate scale (CDELT1/2 = {scale})")
+    rotation = smap.rotation_matrix
+    if not np.all(np.isfinite(rotation)) or abs(np.linalg.det(rotation)) < 1e-6:
+        raise MissingMetadataError(
+            f"{name} has an unusable rotation matrix (PCi_j/CROTA2): {rotation.tolist()}"
+        )
+    try:
+        smap.observer_coordinate.transform_to("heliographic_stonyhurst")
+    except Exception as exc:
+        raise MissingMetadataError(f"the observer location of {name} is not usable: {exc}") from exc
+
+
+def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelengths=False):
+    """
+    Check that a map is an EUV 304 A image from AIA or EUVI that can be placed on the Sun.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+        The input map.
+    allow_other_instruments : bool, optional
+        Accept maps from other instruments (with an `UnsupportedInputWarning`).
+    allow_other_wavelengths : bool, optional
+        Accept wavelengths other than 304 A (with an `UnsupportedInputWarning`).
+
+    Returns
+    -------
+    str
+        ``"AIA"``, ``"EUVI"``, or ``"OTHER"`` when another instrument was allowed.
+
+    Raises
+    ------
+    TypeError
+        If ``smap`` is not a sunpy map.
+    UnsupportedInstrumentError, UnsupportedWavelengthError
+        For another instrument or wavelength, unless allowed.
+    MissingMetadataError
+        If the observer, the date or a helioprojective WCS is missing.
+    InvalidDataError
+        If the data are not a 2-D image.
+    """
+    _check_is_map(smap)
+    instrument = euv_instrument(smap)
+    if instrument is None:
+        described = " ".join(str(x) for x in (smap.observatory, smap.instrument, smap.detector) if x)
+        if not allow_other_instruments:
+            raise UnsupportedInstrumentError(
+                f"the map comes from {described or 'an unknown instrument'}; the model accepts SDO/AIA or "
+                "STEREO/SECCHI EUVI 304 A images (pass allow_other_instruments=True to try it anyway)"
+            )
+        warn_user(
+            f"using a map from {described or 'an unknown instrument'}: the model was trained on AIA 304 A",
+            UnsupportedInputWarning,
+        )
+        instrument = "OTHER"
+    wavelength = smap.wavelength
+    if wavelength is None or not np.isclose(
+        wavelength.to_value(u.AA, equivalencies=u.spectral()),
+        EUV_WAVELENGTH.to_value(u.AA),
+        atol=WAVELENGTH_TOLERANCE.to_value(u.AA),
+    ):
+        shown = "no wavelength in its header" if wavelength is None else f"wavelength {wavelength:g}"
+        if not allow_other_wavelengths:
+            raise UnsupportedWavelengthError(
+                f"the {smap.instrument or 'input'} map has {shown}; the model needs 304 A images "
+                "(pass allow_other_wavelengths=True to try it anyway)"
+            )
+        warn_user(f"using a map with {shown}: the model was trained on 304 A images", UnsupportedInputWarning)
+    _check_geometry_metadata(smap)
+    return instrument
+
+
+def validate_magnetogram_map(smap):
+    """
+    Check that a map is a line-of-sight magnetogram that can be placed on the Sun.
+
+    Any instrument is accepted (HMI, MDI, GONG, synthetic or generated maps) as long as
+    the data are a magnetic field strength: the map's unit must convert to Gauss.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+        The magnetogram.
+
+    Returns
+    -------
+    `~astropy.units.Quantity`
+        Factor converting the map's data to Gauss (1 G for data in Gauss).
+
+    Raises
+    ------
+    TypeError
+        If ``smap`` is not a sunpy map.
+    MissingMetadataError
+        If the unit is missing or not a magnetic field, or the observer/date/WCS is missing.
+    """
+    _check_is_map(smap)
+    unit = smap.unit
+    if unit is None:
+        raise MissingMetadataError(
+            f"the {smap.instrument or ''} map has no unit (BUNIT); a magnetogram in Gauss (or Tesla) is needed"
+        )
+    if not unit.is_equivalent(u.G):
+        raise MissingMetadataError(
+            f"the {smap.instrument or ''} map has unit {unit}, which is not a magnetic field; "
+            "a line-of-sight magnetogram in Gauss is needed"
+        )
+    _check_geometry_metadata(smap)
+    return (1 * unit).to(u.G)
