@@ -18,6 +18,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointWarning",
     "CorruptFileError",
+    "DataFetchError",
     "DownloadError",
     "HashMismatchError",
     "InputMapError",
@@ -25,14 +26,17 @@ __all__ = [
     "MagnetoGANError",
     "MagnetoGANWarning",
     "MissingMetadataError",
+    "ModelCardError",
     "ModelNotFoundError",
     "PartialDiskWarning",
+    "QualityRejectedError",
     "TrainingConfigError",
     "UnsafeWeightsError",
     "UnsupportedInputWarning",
     "UnsupportedInstrumentError",
     "UnsupportedWavelengthError",
     "WeightsError",
+    "WeightsWarning",
     "warn_user",
 ]
 
@@ -183,4 +187,32 @@ class CheckpointWarning(MagnetoGANWarning):
     """
     The newest training checkpoint was unusable (e.g. half-written or corrupt) and an older
     valid one was used instead.
+    """
+
+
+class ModelCardError(WeightsError, ValueError):
+    """
+    A model card is invalid (missing or malformed field, unsafe file name, bad sha256) or
+    cannot be registered (name already taken, no sha256 for a URL).
+    """
+
+
+class WeightsWarning(MagnetoGANWarning):
+    """
+    Something about the model registry deserves attention but does not stop the work (e.g.
+    an unreadable list of user-registered models was skipped).
+    """
+
+
+class DataFetchError(MagnetoGANError, OSError):
+    """
+    Solar observations could not be searched for or downloaded (no network, an archive
+    error, a JSOC export that failed, a file whose size does not match the archive's).
+    """
+
+
+class QualityRejectedError(InputMapError):
+    """
+    An observation fails the data-quality checks (``QUALITY`` flags, eclipse, missing
+    data, non-science image) and is not used for training.
     """

@@ -1,0 +1,215 @@
+"""
+Where downloaded weights are cached, offline mode, cache locks and atomic writes.
+
+The cache directory is chosen, first match wins, from
+
+1. the ``cache_dir`` argument of the function called;
+2. the ``SUNPY_MAGNETOGAN_CACHE`` environment variable;
+3. ``<sunpy data directory>/magnetogan``, where the sunpy data directory is the per-user
+   data directory sunpy itself uses (``AppDirs("sunpy", "sunpy").user_data_dir``, e.g.
+   ``~/.local/share/sunpy`` on Linux, ``~/Library/Application Support/sunpy`` on macOS);
+   it is the default of sunpy's ``[downloads] sample_dir`` setting.
+
+The same directory holds ``user_models.json``, the models registered with
+``persist=True`` (or ``sunpy-magnetogan models register``).
+
+Offline mode (no network access; only embedded, local and cached files are used) is on when
+the ``offline`` argument is True, or, when that argument is None, when the
+``SUNPY_MAGNETOGAN_OFFLINE`` environment variable is set to anything but an empty string,
+``0``, ``false``, ``no`` or ``off``.
+"""
+
+import contextlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import filelock
+from sunpy.extern.appdirs import AppDirs
+
+from sunpy_magnetogan.exceptions import CacheError
+
+__all__ = [
+    "CACHE_ENV",
+    "LOCK_TIMEOUT",
+    "OFFLINE_ENV",
+    "atomic_path",
+    "cache_lock",
+    "default_cache_dir",
+    "ensure_dir",
+    "resolve_cache_dir",
+    "resolve_offline",
+    "sunpy_data_dir",
+]
+
+log = logging.getLogger(__name__)
+
+#: Environment variable that overrides the default cache directory.
+CACHE_ENV = "SUNPY_MAGNETOGAN_CACHE"
+#: Environment variable that turns offline mode on (``1``) when no argument says otherwise.
+OFFLINE_ENV = "SUNPY_MAGNETOGAN_OFFLINE"
+#: Seconds to wait for another process to finish writing the same cache entry.
+LOCK_TIMEOUT = 900.0
+
+_FALSE_WORDS = {"", "0", "false", "no", "off"}
+
+
+def sunpy_data_dir():
+    """
+    The per-user data directory of sunpy.
+
+    Returns
+    -------
+    pathlib.Path
+        ``AppDirs("sunpy", "sunpy").user_data_dir``, the directory sunpy uses for its own
+        data (the default of its ``[downloads] sample_dir`` setting).
+    """
+    return Path(AppDirs("sunpy", "sunpy").user_data_dir)
+
+
+def default_cache_dir():
+    """
+    The cache directory used when neither an argument nor the environment names one.
+
+    Returns
+    -------
+    pathlib.Path
+        ``sunpy_data_dir() / "magnetogan"``.
+    """
+    return sunpy_data_dir() / "magnetogan"
+
+
+def resolve_cache_dir(cache_dir=None):
+    """
+    The weights cache directory: the argument, else ``$SUNPY_MAGNETOGAN_CACHE``, else the
+    default (see the module docstring). The directory is not created.
+
+    Parameters
+    ----------
+    cache_dir : str or os.PathLike, optional
+        Explicit directory; ``~`` is expanded.
+
+    Returns
+    -------
+    pathlib.Path
+        An absolute path.
+    """
+    if cache_dir is None:
+        cache_dir = os.environ.get(CACHE_ENV) or default_cache_dir()
+    return Path(cache_dir).expanduser().absolute()
+
+
+def resolve_offline(offline=None):
+    """
+    Whether offline mode is on.
+
+    Parameters
+    ----------
+    offline : bool or None, optional
+        Explicit choice; None defers to ``$SUNPY_MAGNETOGAN_OFFLINE``.
+
+    Returns
+    -------
+    bool
+    """
+    if offline is not None:
+        return bool(offline)
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() not in _FALSE_WORDS
+
+
+def ensure_dir(path):
+    """
+    Create a directory (and its parents) if needed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The directory.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    sunpy_magnetogan.exceptions.CacheError
+        If it cannot be created; the message names it.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CacheError(f"cannot create the weights cache directory {path}: {exc}") from exc
+    return path
+
+
+@contextlib.contextmanager
+def cache_lock(target, *, timeout=LOCK_TIMEOUT):
+    """
+    Hold an inter-process lock on a cache entry (the file ``<target>.lock``).
+
+    Parameters
+    ----------
+    target : str or os.PathLike
+        The cache file to protect; its directory must exist.
+    timeout : float, optional
+        Seconds to wait for another process that holds the lock.
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    sunpy_magnetogan.exceptions.CacheError
+        If the lock file cannot be created or the lock is not obtained in time.
+    """
+    lock_path = f"{os.fspath(target)}.lock"
+    lock = filelock.FileLock(lock_path, timeout=timeout)
+    try:
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise CacheError(
+            f"another process has held the cache lock {lock_path} for more than {timeout:g} s; "
+            "if no other sunpy-magnetogan process is running, delete that file"
+        ) from exc
+    except OSError as exc:
+        raise CacheError(f"cannot create the cache lock {lock_path}: {exc}") from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """
+    Write a file atomically: yield a temporary path beside ``path``, then rename it into
+    place when the block succeeds (or delete it when the block raises).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final file; its directory is created if needed.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary file to write (it exists, empty).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    # mkstemp creates the file private (0600); published files are world-readable.
+    tmp.chmod(0o644)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
