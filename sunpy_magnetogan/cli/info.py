@@ -39,6 +39,10 @@ def collect_info():
     }
     if torch.cuda.is_available():
         info["cuda device"] = torch.cuda.get_device_name(0)
+    from sunpy_magnetogan.weights import list_models, resolve_cache_dir
+
+    info["weights cache"] = str(resolve_cache_dir())
+    info["models"] = ", ".join(list_models()) or "(none registered)"
     return info
 
 

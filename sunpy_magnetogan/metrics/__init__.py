@@ -1,0 +1,82 @@
+"""
+Physics-aware evaluation of magnetograms: flux quantities and the paper's metrics.
+
+* `disk_geometry`, `grid_geometry`, `on_disk_mask`: mu (cosine of the heliocentric angle)
+  and the true solar-surface area of every pixel of a helioprojective map or model-grid array.
+* `magnetic_flux`, `flux_from_arrays`: total unsigned, net, positive and negative flux in Mx
+  (`FluxQuantities`), on the whole disk or inside a region mask.
+* `pixel_cc`, `binned_cc`, `r2_error`, `relative_flux_error`, `flux_cc`, `image_quality`
+  (normalised RMSE, SSIM, the paper's Eq. 9 and PSNR), `ssim`, `psnr`, `rmse`,
+  `activity_masks`: array metrics between a true and a generated field.
+* `compare_maps` (maps) and `pair_metrics` (arrays): every metric of one pair;
+  `align_maps` / `aligned_fields` validate two maps (field units, same grid and observer)
+  and reproject one onto the other when asked.
+
+The definitions are spelled out in the docstrings of `sunpy_magnetogan.metrics.flux` and
+`sunpy_magnetogan.metrics.image`.
+"""
+
+from sunpy_magnetogan.metrics.compare import (
+    METRIC_NAMES,
+    MetricSettings,
+    aligned_fields,
+    compare_maps,
+    pair_metrics,
+)
+from sunpy_magnetogan.metrics.flux import (
+    DEFAULT_MU_MIN,
+    DEFAULT_THRESHOLD,
+    FluxQuantities,
+    flux_from_arrays,
+    magnetic_flux,
+)
+from sunpy_magnetogan.metrics.geometry import DiskGeometry, disk_geometry, grid_geometry, on_disk_mask
+from sunpy_magnetogan.metrics.image import (
+    DEFAULT_BIN_SIZE,
+    DEFAULT_SATURATION,
+    activity_masks,
+    binned_cc,
+    clip_and_scale,
+    flux_cc,
+    image_quality,
+    pixel_cc,
+    psnr,
+    r2_error,
+    relative_flux_error,
+    rmse,
+    ssim,
+)
+from sunpy_magnetogan.metrics.validation import align_maps, check_magnetogram, compare_grids
+
+__all__ = [
+    "DEFAULT_BIN_SIZE",
+    "DEFAULT_MU_MIN",
+    "DEFAULT_SATURATION",
+    "DEFAULT_THRESHOLD",
+    "METRIC_NAMES",
+    "DiskGeometry",
+    "FluxQuantities",
+    "MetricSettings",
+    "activity_masks",
+    "align_maps",
+    "aligned_fields",
+    "binned_cc",
+    "check_magnetogram",
+    "clip_and_scale",
+    "compare_grids",
+    "compare_maps",
+    "disk_geometry",
+    "flux_cc",
+    "flux_from_arrays",
+    "grid_geometry",
+    "image_quality",
+    "magnetic_flux",
+    "on_disk_mask",
+    "pair_metrics",
+    "pixel_cc",
+    "psnr",
+    "r2_error",
+    "relative_flux_error",
+    "rmse",
+    "ssim",
+]
