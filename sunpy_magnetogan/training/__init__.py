@@ -1,0 +1,42 @@
+"""
+Training of the pyramid GAN: configurations, presets, data, checkpoints and the trainer.
+
+>>> from sunpy_magnetogan.training import PRESETS, get_preset
+>>> sorted(PRESETS)
+['compact', 'multilayer-patch64', 'paper', 'pix2pix-imagegan', 'pix2pix-patch64']
+
+See `Trainer` for a complete training script, and ``sunpy-magnetogan train --help`` for
+the command line.
+"""
+
+from sunpy_magnetogan.training.checkpoint import (
+    find_checkpoint,
+    load_checkpoint,
+    load_generator,
+    save_checkpoint,
+)
+from sunpy_magnetogan.training.config import ModelConfig, TrainConfig, load_config, merge_config, save_config
+from sunpy_magnetogan.training.dataset import PairDataset, StepBatchSampler
+from sunpy_magnetogan.training.distributed import DistributedContext, init_distributed
+from sunpy_magnetogan.training.presets import PRESETS, get_preset
+from sunpy_magnetogan.training.trainer import Trainer, select_device
+
+__all__ = [
+    "PRESETS",
+    "DistributedContext",
+    "ModelConfig",
+    "PairDataset",
+    "StepBatchSampler",
+    "TrainConfig",
+    "Trainer",
+    "find_checkpoint",
+    "get_preset",
+    "init_distributed",
+    "load_checkpoint",
+    "load_config",
+    "load_generator",
+    "merge_config",
+    "save_checkpoint",
+    "save_config",
+    "select_device",
+]

@@ -1,0 +1,237 @@
+"""
+A torch dataset over a `~sunpy_magnetogan.pairs.PairStore`, and the sampler that feeds it.
+
+The same layout holds synthetic pairs and prepared real observations, so training code
+does not care which it gets. Randomness (pair order, crop position, flips) is a pure
+function of ``(seed, step)`` computed by `StepBatchSampler`, never of hidden global state:
+a run resumed at step ``s`` sees exactly the batches the uninterrupted run would have seen,
+on any number of data-loading workers.
+"""
+
+import logging
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from sunpy_magnetogan.exceptions import TrainingConfigError
+from sunpy_magnetogan.pairs import PairStore
+
+__all__ = ["PairDataset", "StepBatchSampler"]
+
+log = logging.getLogger(__name__)
+
+
+def _block_mean(array, factor):
+    if factor == 1:
+        return array
+    n = array.shape[0] // factor
+    return array.reshape(n, factor, n, factor).mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
+
+
+class PairDataset(Dataset):
+    """
+    EUV / magnetogram pairs of one split, resampled to the model's finest level and cropped.
+
+    Parameters
+    ----------
+    store : `~sunpy_magnetogan.pairs.PairStore` or str or os.PathLike
+        The pair store (or its directory).
+    split : str, optional
+        Which pairs to serve (``"train"``, ``"test"``...).
+    image_size : int, optional
+        Size of the model's finest level. Pairs on a finer grid are block-averaged down
+        by an integer factor (the magnetogram in Gauss, which conserves flux); by default
+        the store's grid size.
+    crop_size : int, optional
+        Side of the square crops served by sampler keys (see `__getitem__`); None serves
+        whole images.
+    crop_alignment : int, optional
+        Crop corners are multiples of this (use ``2**(n_levels - 1)`` so that a crop
+        downsampled to each pyramid level is exactly the crop of that level).
+    random_flips : bool, optional
+        Mirror sampled pairs left-right and/or up-down at random. Both images flip
+        together, so a pair stays consistent, but the flipped Sun obeys the mirror images
+        of Hale's and Joy's laws.
+    seed : int, optional
+        Base seed of the per-sample crop and flip draws.
+    max_pairs : int, optional
+        Serve only the first ``max_pairs`` pairs of the split.
+
+    Notes
+    -----
+    An item is a dict of float32 tensors ``euv`` ``(1, S, S)`` (normalised to [-1, 1]),
+    ``mag`` ``(1, S, S)`` (Gauss) and ``disk`` ``(1, S, S)`` (1 on the disk, 0 off it),
+    with ``S = crop_size`` for sampled keys and ``image_size`` for plain indices.
+    """
+
+    def __init__(
+        self,
+        store,
+        *,
+        split="train",
+        image_size=None,
+        crop_size=None,
+        crop_alignment=1,
+        random_flips=False,
+        seed=0,
+        max_pairs=None,
+    ):
+        self.store = store if isinstance(store, PairStore) else PairStore.open(store)
+        self.split = split
+        self.ids = self.store.ids(split)
+        if max_pairs is not None:
+            self.ids = self.ids[:max_pairs]
+        grid = self.store.grid_size
+        self.image_size = int(image_size or grid)
+        if self.image_size > grid or grid % self.image_size:
+            raise TrainingConfigError(
+                f"the pair store at {self.store.path} has {grid} px pairs, which cannot be block-averaged "
+                f"to the model's {self.image_size} px (it must divide the store's grid size)"
+            )
+        self.factor = grid // self.image_size
+        self.crop_size = None if crop_size is None else int(crop_size)
+        if self.crop_size is not None and not 1 <= self.crop_size <= self.image_size:
+            raise TrainingConfigError(
+                f"crop_size {crop_size} must be between 1 and image_size {self.image_size}"
+            )
+        self.crop_alignment = int(crop_alignment)
+        self.random_flips = bool(random_flips)
+        self.seed = int(seed)
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __repr__(self):
+        return (
+            f"<PairDataset split={self.split!r} pairs={len(self)} image_size={self.image_size} "
+            f"crop_size={self.crop_size} store={self.store.path}>"
+        )
+
+    def load_full(self, index):
+        """
+        One pair at the model's finest resolution, without crop or flip.
+
+        Parameters
+        ----------
+        index : int
+            Position in the split.
+
+        Returns
+        -------
+        euv, mag, disk : numpy.ndarray
+            float32 ``(image_size, image_size)`` arrays: normalised EUV, field in Gauss,
+            on-disk fraction (0 or 1, fractional on block-averaged edges).
+        """
+        pair = self.store.load(self.ids[index])
+        euv = _block_mean(pair["euv"], self.factor)
+        mag = _block_mean(pair["mag"], self.factor)
+        disk = _block_mean(pair["disk"].astype(np.float32), self.factor)
+        return euv, mag, disk
+
+    def __getitem__(self, key):
+        """
+        Parameters
+        ----------
+        key : int or tuple of int
+            A plain index serves the whole image; ``(index, sample_number)`` (as
+            `StepBatchSampler` yields) serves a random crop and flips drawn from
+            ``numpy.random.default_rng([seed, sample_number])``.
+
+        Returns
+        -------
+        dict of torch.Tensor
+            ``euv``, ``mag`` and ``disk``, each ``(1, S, S)`` float32.
+        """
+        if isinstance(key, tuple):
+            index, sample_number = key
+            rng = np.random.default_rng([self.seed, int(sample_number)])
+        else:
+            index, rng = key, None
+        arrays = list(self.load_full(index))
+        if rng is not None:
+            if self.crop_size is not None and self.crop_size < self.image_size:
+                positions = (self.image_size - self.crop_size) // self.crop_alignment + 1
+                top, left = (rng.integers(0, positions, size=2) * self.crop_alignment).tolist()
+                window = (slice(top, top + self.crop_size), slice(left, left + self.crop_size))
+                arrays = [a[window] for a in arrays]
+            if self.random_flips:
+                flip_lr, flip_ud = rng.random(2) < 0.5
+                if flip_lr:
+                    arrays = [a[:, ::-1] for a in arrays]
+                if flip_ud:
+                    arrays = [a[::-1, :] for a in arrays]
+        euv, mag, disk = (torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None] for a in arrays)
+        return {"euv": euv, "mag": mag, "disk": disk}
+
+
+class StepBatchSampler(Sampler):
+    """
+    Batches of ``(index, sample_number)`` keys for training steps ``start_step ... steps - 1``.
+
+    Global sample number ``k = step * batch_size * world_size + rank * batch_size + j``
+    is the ``k % n``-th entry of a permutation of the ``n`` pairs that is redrawn every
+    epoch from ``default_rng([seed, k // n])``; each process (rank) takes its own slice of
+    every global batch, so the ranks of a data-parallel run see different pairs and the
+    union is the same as for one process with the global batch.
+
+    Parameters
+    ----------
+    n_items : int
+        Number of pairs in the dataset.
+    batch_size : int
+        Pairs per step and per process.
+    steps : int
+        Index of the step after the last one.
+    start_step : int, optional
+        First step (a resumed run's checkpoint step).
+    seed : int, optional
+        Seed of the permutations.
+    rank, world_size : int, optional
+        This process's rank among ``world_size`` data-parallel processes.
+    """
+
+    def __init__(self, n_items, batch_size, steps, *, start_step=0, seed=0, rank=0, world_size=1):
+        if n_items < 1:
+            raise TrainingConfigError("the training split is empty: there is nothing to train on")
+        self.n_items = int(n_items)
+        self.batch_size = int(batch_size)
+        self.steps = int(steps)
+        self.start_step = int(start_step)
+        self.seed = int(seed)
+        self.rank = int(rank)
+        self.world_size = int(world_size)
+        self._epoch_cache = {}
+
+    def __len__(self):
+        return max(0, self.steps - self.start_step)
+
+    def _permutation(self, epoch):
+        if epoch not in self._epoch_cache:
+            self._epoch_cache = {epoch: np.random.default_rng([self.seed, epoch]).permutation(self.n_items)}
+        return self._epoch_cache[epoch]
+
+    def batch(self, step):
+        """
+        The keys of this process's batch at a step.
+
+        Parameters
+        ----------
+        step : int
+            Training step.
+
+        Returns
+        -------
+        list of tuple of int
+            ``batch_size`` keys ``(index, sample_number)``.
+        """
+        first = (step * self.world_size + self.rank) * self.batch_size
+        keys = []
+        for k in range(first, first + self.batch_size):
+            epoch, position = divmod(k, self.n_items)
+            keys.append((int(self._permutation(epoch)[position]), k))
+        return keys
+
+    def __iter__(self):
+        for step in range(self.start_step, self.steps):
+            yield self.batch(step)

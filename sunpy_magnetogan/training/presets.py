@@ -1,0 +1,150 @@
+"""
+Named model + training configurations.
+
+================== ======= ======== ================ ====================================
+preset             levels  image    discriminators   what it is
+================== ======= ======== ================ ====================================
+paper              3       512 px   PatchGAN 64/32/16 the paper's full configuration
+multilayer-patch64 3       512 px   PatchGAN 64 x 3  Table 1, third column
+pix2pix-patch64    1       512 px   PatchGAN 64      Table 1, second column
+pix2pix-imagegan   1       512 px   ImageGAN         Table 1, first column (Kim et al.)
+compact            3       128 px   PatchGAN 16/8/8  small widths; trains on a CPU
+================== ======= ======== ================ ====================================
+
+The four paper configurations share the paper's U-Net generator (6 + 6 blocks, 64 first
+filters, 4 x 4 kernels), its optimiser (Adam, 2e-4, betas 0.5/0.999), batch size 1, and
+whole-image training; they differ only where Table 1 does. The paper trains for 100 000
+iterations; ``lambda_l2`` is not stated there and is set to pix2pix's 100.
+``compact`` keeps the paper's structure (three levels, U-Nets, PatchGANs whose patch is
+half the coarsest level and shrinks with the finer levels) at a quarter of the resolution
+and an eighth of the width, so that a few thousand steps run on a laptop CPU.
+"""
+
+import copy
+
+from sunpy_magnetogan.exceptions import TrainingConfigError
+from sunpy_magnetogan.training.config import ModelConfig, TrainConfig
+
+__all__ = ["PRESETS", "get_preset"]
+
+_PAPER_GENERATOR = {"base_channels": 64, "depth": 6, "max_channels": 512}
+_PAPER_DISCRIMINATOR = {"base_channels": 64, "max_channels": 512}
+_PAPER_TRAINING = TrainConfig(
+    steps=100_000,
+    batch_size=1,
+    lr=2e-4,
+    betas=(0.5, 0.999),
+    lambda_l2=100.0,
+    eval_every=1000,
+    checkpoint_every=1000,
+)
+
+#: Preset name -> (`ModelConfig`, `TrainConfig`).
+PRESETS = {
+    "paper": (
+        ModelConfig(
+            image_size=512,
+            n_levels=3,
+            generator="unet",
+            generator_kwargs=dict(_PAPER_GENERATOR),
+            discriminator="patchgan",
+            patch_sizes=(64, 32, 16),
+            discriminator_kwargs=dict(_PAPER_DISCRIMINATOR),
+        ),
+        _PAPER_TRAINING,
+    ),
+    "multilayer-patch64": (
+        ModelConfig(
+            image_size=512,
+            n_levels=3,
+            generator="unet",
+            generator_kwargs=dict(_PAPER_GENERATOR),
+            discriminator="patchgan",
+            patch_sizes=(64, 64, 64),
+            discriminator_kwargs=dict(_PAPER_DISCRIMINATOR),
+        ),
+        _PAPER_TRAINING,
+    ),
+    "pix2pix-patch64": (
+        ModelConfig(
+            image_size=512,
+            n_levels=1,
+            generator="unet",
+            generator_kwargs=dict(_PAPER_GENERATOR),
+            discriminator="patchgan",
+            patch_sizes=(64,),
+            discriminator_kwargs=dict(_PAPER_DISCRIMINATOR),
+        ),
+        _PAPER_TRAINING,
+    ),
+    "pix2pix-imagegan": (
+        ModelConfig(
+            image_size=512,
+            n_levels=1,
+            generator="unet",
+            generator_kwargs=dict(_PAPER_GENERATOR),
+            discriminator="imagegan",
+            patch_sizes=(),
+            discriminator_kwargs={"base_channels": 64, "max_channels": 512, "n_layers": 6},
+        ),
+        _PAPER_TRAINING,
+    ),
+    "compact": (
+        ModelConfig(
+            image_size=128,
+            n_levels=3,
+            generator="unet",
+            generator_kwargs={"base_channels": 8, "depth": 4, "max_channels": 64},
+            discriminator="patchgan",
+            patch_sizes=(16, 8, 8),
+            discriminator_kwargs={"base_channels": 8, "max_channels": 64},
+        ),
+        TrainConfig(
+            steps=2000,
+            batch_size=4,
+            lr=2e-4,
+            betas=(0.5, 0.999),
+            lambda_l2=100.0,
+            eval_every=250,
+            eval_max_pairs=16,
+            checkpoint_every=250,
+            log_every=10,
+        ),
+    ),
+}
+
+
+def get_preset(name):
+    """
+    The configurations of a named preset.
+
+    Parameters
+    ----------
+    name : str
+        A key of `PRESETS`.
+
+    Returns
+    -------
+    model : `~sunpy_magnetogan.training.ModelConfig`
+    train : `~sunpy_magnetogan.training.TrainConfig`
+
+    Raises
+    ------
+    TrainingConfigError
+        For an unknown name.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training import get_preset
+    >>> model, train = get_preset("paper")
+    >>> model.level_sizes, model.patch_sizes, train.lr
+    ((128, 256, 512), (64, 32, 16), 0.0002)
+    """
+    try:
+        model, train = PRESETS[name]
+    except KeyError:
+        raise TrainingConfigError(
+            f"unknown preset {name!r}; available: {', '.join(sorted(PRESETS))}"
+        ) from None
+    # Copies, so that changing a returned config's dicts never changes the preset.
+    return copy.deepcopy(model), copy.deepcopy(train)

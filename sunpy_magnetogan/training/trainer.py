@@ -1,0 +1,662 @@
+"""
+The trainer of the pyramid GAN: one object that owns networks, optimisers, data, logs and
+checkpoints, so that a training script is a few lines::
+
+    from sunpy_magnetogan.training import Trainer, get_preset
+
+    model, train = get_preset("compact")
+    trainer = Trainer(model, train.replace(steps=500), "pairs/", "runs/compact")
+    summary = trainer.train()           # resumable: Trainer(..., resume=True).train()
+    generator = trainer.generator       # PyramidGenerator; outputs [y0, ..., yM] in [-1, 1]
+
+A run directory holds ``config.toml`` (the exact configuration), ``train_log.csv`` and
+``eval_log.csv`` (always), ``tensorboard/`` (when the ``tensorboard`` package is
+installed), ``checkpoints/`` (see `sunpy_magnetogan.training.checkpoint`) and
+``final.json`` (step, timing, last evaluation, and a fingerprint of the weights of every
+data-parallel replica).
+"""
+
+import contextlib
+import csv
+import json
+import logging
+import math
+import os
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from sunpy_magnetogan.exceptions import MagnetoGANError, TrainingConfigError
+from sunpy_magnetogan.nn import (
+    GANLoss,
+    build_optimizer,
+    discriminator_loss,
+    generator_loss,
+    image_pyramid,
+    init_weights,
+)
+from sunpy_magnetogan.pairs import PairStore
+from sunpy_magnetogan.training import checkpoint as ckpt
+from sunpy_magnetogan.training.config import ModelConfig, save_config
+from sunpy_magnetogan.training.dataset import PairDataset, StepBatchSampler
+from sunpy_magnetogan.training.distributed import (
+    all_gather_object,
+    barrier,
+    broadcast_buffers,
+    init_distributed,
+    parameters_fingerprint,
+    reduce_mean,
+)
+
+__all__ = ["Trainer", "select_device"]
+
+log = logging.getLogger(__name__)
+
+
+def select_device(device=None, *, local_rank=0):
+    """
+    The torch device to train on.
+
+    Parameters
+    ----------
+    device : str or torch.device, optional
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``; None or ``"auto"`` picks CUDA when available.
+    local_rank : int, optional
+        Rank on this node; a bare ``"cuda"`` selects GPU ``local_rank``.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    TrainingConfigError
+        If CUDA is asked for but not available.
+    """
+    if device is None or device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise TrainingConfigError("CUDA was asked for, but torch sees no CUDA device (use --device cpu)")
+        if device.index is None:
+            device = torch.device("cuda", local_rank)
+    return device
+
+
+class _DiscriminatorStep(nn.Module):
+    """Real and generated pyramids through the discriminators in one forward call.
+
+    `~torch.nn.parallel.DistributedDataParallel` expects one forward per backward; this
+    wrapper makes the discriminator update exactly that.
+    """
+
+    def __init__(self, discriminator):
+        super().__init__()
+        self.discriminator = discriminator
+
+    def forward(self, inputs, real, fake):
+        return self.discriminator(inputs, real), self.discriminator(inputs, fake)
+
+
+class _CSVLog:
+    """Append-only CSV log; on resume, rows after the checkpoint's step are dropped."""
+
+    def __init__(self, path, columns, *, resume_step=None):
+        self.path = Path(path)
+        self.columns = list(columns)
+        rows = []
+        if resume_step is not None and self.path.is_file():
+            with self.path.open(newline="") as f:
+                reader = csv.DictReader(f)
+                if reader.fieldnames == self.columns:
+                    rows = [row for row in reader if int(row["step"]) <= resume_step]
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with tmp.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self.columns)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, self.path)
+
+    def append(self, row):
+        with self.path.open("a", newline="") as f:
+            csv.DictWriter(f, fieldnames=self.columns, restval="").writerow(row)
+
+
+def _open_tensorboard(log_dir, purge_step):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        log.info(
+            "TensorBoard logging is off: the tensorboard package is not installed (pip install tensorboard)"
+        )
+        return None
+    return SummaryWriter(log_dir=str(log_dir), purge_step=purge_step)
+
+
+class Trainer:
+    """
+    Train a pyramid GAN on a pair store.
+
+    Each step draws a batch, builds the input and target pyramids (targets are
+    block-averaged in Gauss, then normalised), updates every discriminator on real and
+    generated pairs, then every generator on the adversarial + ``lambda_l2`` * L2 loss of
+    all levels.
+
+    Parameters
+    ----------
+    model_config : `~sunpy_magnetogan.training.ModelConfig`
+        The architecture.
+    train_config : `~sunpy_magnetogan.training.TrainConfig`
+        The run's settings.
+    dataset : `~sunpy_magnetogan.pairs.PairStore` or str or os.PathLike
+        The pair store (or its directory) with a ``train_config.train_split`` split and,
+        optionally, a ``train_config.eval_split`` split for the periodic evaluation.
+    run_dir : str or os.PathLike
+        Where logs and checkpoints go (created if needed).
+    device : str or torch.device, optional
+        See `select_device`; by default CUDA when available.
+    resume : bool, optional
+        Continue from the newest valid checkpoint in ``run_dir`` (exactly: step,
+        weights, optimiser, scaler and RNG states, data order). Without a checkpoint
+        the run starts from scratch. Without ``resume``, a ``run_dir`` that already holds
+        checkpoints is refused.
+    progress : bool, optional
+        Show a tqdm progress bar (on rank 0).
+
+    Attributes
+    ----------
+    generator : `~sunpy_magnetogan.nn.PyramidGenerator`
+        The generators (unwrapped, on ``device``); ``generator.eval()(x)[-1]`` is the
+        model's magnetogram, normalised to [-1, 1], for an EUV image ``x`` ``(B, 1, N, N)``.
+    discriminator : `~sunpy_magnetogan.nn.PyramidDiscriminator`
+        The discriminators.
+    step : int
+        Number of optimisation steps done so far (including earlier sessions).
+    last_eval : dict
+        The latest results of `evaluate`, with their ``step``.
+    context : `~sunpy_magnetogan.training.DistributedContext`
+        This process's place in a data-parallel run.
+
+    Notes
+    -----
+    Under ``torchrun`` (``WORLD_SIZE > 1``) the trainer joins the process group (NCCL
+    on CUDA, gloo on CPU), wraps the networks in
+    `~torch.nn.parallel.DistributedDataParallel`, gives each rank its own slice of every
+    batch (``batch_size`` per rank), and lets rank 0 alone evaluate and write files.
+    """
+
+    def __init__(
+        self, model_config, train_config, dataset, run_dir, *, device=None, resume=False, progress=True
+    ):
+        train_config.check_model(model_config)
+        self.model_config = model_config
+        self.train_config = train_config
+        self.run_dir = Path(run_dir)
+        self.checkpoint_dir = self.run_dir / "checkpoints"
+        self.progress = progress
+        self.context = init_distributed(select_device(device).type)
+        self.device = select_device(device, local_rank=self.context.local_rank)
+        self.step = 0
+        self.last_eval = {}
+        self._elapsed_before = 0.0  # training time of earlier sessions of a resumed run
+        self._session_start = None
+        self._tensorboard = None
+
+        existing = ckpt.list_checkpoints(self.checkpoint_dir)
+        if existing and not resume:
+            raise TrainingConfigError(
+                f"{self.run_dir} already holds checkpoints (newest {existing[0].name}); "
+                "resume it (--resume) or choose another output directory"
+            )
+        if self.context.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        barrier(self.context)
+
+        cfg = train_config
+        torch.manual_seed(cfg.seed)
+        init_generator = torch.Generator().manual_seed(cfg.seed)
+        self.generator, self.discriminator = model_config.build()
+        init_weights(self.generator, generator=init_generator)
+        init_weights(self.discriminator, generator=init_generator)
+        memory_format = torch.channels_last if cfg.channels_last else torch.preserve_format
+        self._memory_format = memory_format
+        self.generator.to(self.device, memory_format=memory_format)
+        self.discriminator.to(self.device, memory_format=memory_format)
+        self.optimizer_g = build_optimizer(self.generator.parameters(), lr=cfg.lr, betas=cfg.betas)
+        self.optimizer_d = build_optimizer(self.discriminator.parameters(), lr=cfg.lr, betas=cfg.betas)
+        self.gan_loss = GANLoss(cfg.gan_mode).to(self.device)
+        self.normalization = cfg.normalization
+        self.level_weights = cfg.level_weights or (1.0,) * model_config.n_levels
+
+        self.amp_dtype = None
+        if self.device.type == "cuda" and cfg.amp_dtype != "none":
+            self.amp_dtype = getattr(torch, cfg.amp_dtype)
+            if self.amp_dtype is torch.bfloat16 and not torch.cuda.is_bf16_supported():
+                log.info("this GPU has no bfloat16 support; using float16 autocast instead")
+                self.amp_dtype = torch.float16
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype is torch.float16 else None
+
+        if resume and existing:
+            self._restore()
+
+        if self.context.enabled:
+            device_ids = [self.device.index] if self.device.type == "cuda" else None
+            self._generator_step = DistributedDataParallel(self.generator, device_ids=device_ids)
+            self._discriminator_step = DistributedDataParallel(
+                _DiscriminatorStep(self.discriminator), device_ids=device_ids
+            )
+        else:
+            self._generator_step = self.generator
+            self._discriminator_step = _DiscriminatorStep(self.discriminator)
+
+        store = dataset if isinstance(dataset, PairStore) else PairStore.open(dataset)
+        self.train_dataset = PairDataset(
+            store,
+            split=cfg.train_split,
+            image_size=model_config.image_size,
+            crop_size=cfg.crop_size,
+            crop_alignment=2 ** (model_config.n_levels - 1),
+            random_flips=cfg.random_flips,
+            seed=cfg.seed,
+        )
+        if len(self.train_dataset) == 0:
+            raise TrainingConfigError(
+                f"the pair store at {store.path} has no {cfg.train_split!r} pairs to train on"
+            )
+        self.eval_dataset = None
+        if store.ids(cfg.eval_split):
+            self.eval_dataset = PairDataset(
+                store, split=cfg.eval_split, image_size=model_config.image_size, max_pairs=cfg.eval_max_pairs
+            )
+        else:
+            log.info("no %r pairs in %s: periodic evaluation is off", cfg.eval_split, store.path)
+        log.info(
+            "training %s on %s (%d training pairs), %d process(es), device %s, autocast %s",
+            model_config.generator,
+            store.path,
+            len(self.train_dataset),
+            self.context.world_size,
+            self.device,
+            self.amp_dtype,
+        )
+
+    # ------------------------------------------------------------------ state
+    def _restore(self):
+        checkpoint = ckpt.load_checkpoint(self.checkpoint_dir, map_location=self.device)
+        meta = checkpoint["meta"]
+        saved_model = ModelConfig.from_dict(meta["model_config"])
+        if saved_model != self.model_config:
+            raise TrainingConfigError(
+                f"cannot resume {self.run_dir}: its checkpoint was made with a different model configuration "
+                f"({saved_model}) than the one given ({self.model_config})"
+            )
+        self.generator.load_state_dict(checkpoint["generator"])
+        self.discriminator.load_state_dict(checkpoint["discriminator"])
+        self.optimizer_g.load_state_dict(checkpoint["optimizers"]["generator"])
+        self.optimizer_d.load_state_dict(checkpoint["optimizers"]["discriminator"])
+        if self.scaler is not None and meta.get("scaler"):
+            self.scaler.load_state_dict(meta["scaler"])
+        rng_states = meta.get("rng", [])
+        if len(rng_states) == self.context.world_size:
+            ckpt.restore_rng_state(rng_states[self.context.rank])
+        elif rng_states:
+            log.info(
+                "the checkpoint was written by %d process(es), this run has %d: random states are re-derived",
+                len(rng_states),
+                self.context.world_size,
+            )
+            torch.manual_seed(self.train_config.seed + 1_000_003 * checkpoint["step"] + self.context.rank)
+        self.step = checkpoint["step"]
+        self._elapsed_before = float(meta.get("elapsed_s", 0.0))
+        log.info("resumed from %s at step %d", checkpoint["path"], self.step)
+
+    def save_checkpoint(self):
+        """
+        Write a checkpoint of the current step (collective: every rank must call it).
+
+        Returns
+        -------
+        pathlib.Path or None
+            The checkpoint directory on rank 0, None on the other ranks.
+        """
+        rng_states = all_gather_object(self.context, ckpt.encode_rng_state())
+        path = None
+        if self.context.is_main:
+            meta = {
+                "model_config": self.model_config.to_dict(),
+                "train_config": self.train_config.to_dict(),
+                "world_size": self.context.world_size,
+                "rng": rng_states,
+                "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+                "normalization": self.normalization.to_dict(),
+                "elapsed_s": self._elapsed(),
+            }
+            path = ckpt.save_checkpoint(
+                self.checkpoint_dir,
+                self.step,
+                generator=self.generator,
+                discriminator=self.discriminator,
+                optimizers={"generator": self.optimizer_g, "discriminator": self.optimizer_d},
+                meta=meta,
+                keep=self.train_config.keep_checkpoints,
+            )
+        barrier(self.context)
+        return path
+
+    def _elapsed(self):
+        """Training time in seconds over all sessions of this run."""
+        if self._session_start is None:
+            return self._elapsed_before
+        return self._elapsed_before + time.perf_counter() - self._session_start
+
+    # ------------------------------------------------------------------ steps
+    def _autocast(self):
+        return torch.autocast(
+            device_type=self.device.type,
+            dtype=self.amp_dtype or torch.float32,
+            enabled=self.amp_dtype is not None,
+        )
+
+    def _pyramids(self, batch):
+        euv = batch["euv"].to(self.device, non_blocking=True)
+        mag = batch["mag"].to(self.device, non_blocking=True)
+        if self._memory_format is torch.channels_last:
+            euv = euv.contiguous(memory_format=torch.channels_last)
+            mag = mag.contiguous(memory_format=torch.channels_last)
+        n_levels = self.model_config.n_levels
+        inputs = image_pyramid(euv, n_levels)
+        targets = [self.normalization.forward(level) for level in image_pyramid(mag, n_levels)]
+        return euv, inputs, targets
+
+    def _backward_step(self, loss, optimizer):
+        optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(optimizer)
+        else:
+            loss.backward()
+            optimizer.step()
+
+    def _train_step(self, batch):
+        euv, inputs, targets = self._pyramids(batch)
+        with self._autocast():
+            fakes = self._generator_step(euv)
+
+        # Discriminators: real pairs -> 1, generated (detached) pairs -> 0.
+        self.discriminator.requires_grad_(True)
+        with self._autocast():
+            real_logits, fake_logits = self._discriminator_step(inputs, targets, [f.detach() for f in fakes])
+            loss_d = sum(
+                w * discriminator_loss(self.gan_loss, r, f)
+                for w, r, f in zip(self.level_weights, real_logits, fake_logits, strict=True)
+            )
+        self._backward_step(loss_d, self.optimizer_d)
+
+        # Generators: fool the (frozen) discriminators and stay close to the targets.
+        self.discriminator.requires_grad_(False)
+        with self._autocast():
+            logits = self.discriminator(inputs, fakes)
+            loss_g = 0.0
+            gan_parts, l2_parts = [], []
+            for w, lg, fake, target in zip(self.level_weights, logits, fakes, targets, strict=True):
+                total, parts = generator_loss(
+                    self.gan_loss, lg, fake.float(), target, lambda_l2=self.train_config.lambda_l2
+                )
+                loss_g = loss_g + w * total
+                gan_parts.append(parts["gan"])
+                l2_parts.append(parts["l2"])
+        self._backward_step(loss_g, self.optimizer_g)
+        self.discriminator.requires_grad_(True)
+        if self.scaler is not None:
+            self.scaler.update()
+        return torch.stack(
+            [
+                loss_d.detach().float(),
+                loss_g.detach().float(),
+                sum(gan_parts).float(),
+                *(p.float() for p in l2_parts),
+            ]
+        )
+
+    # ------------------------------------------------------------------ evaluation
+    @torch.inference_mode()
+    def evaluate(self):
+        """
+        Evaluate the generator on the held-out split (in eval mode, whole images).
+
+        Returns
+        -------
+        dict
+            ``l2_level{m}`` (mean squared error of the normalised magnetogram per level),
+            and at the finest level on the disk: ``mae_G`` and ``rmse_G`` (Gauss) and
+            ``cc`` (pixel-to-pixel Pearson correlation). Empty without an evaluation
+            split. On ranks other than 0 it returns an empty dict.
+        """
+        if self.eval_dataset is None or not self.context.is_main:
+            return {}
+        n_levels = self.model_config.n_levels
+        was_training = self.generator.training
+        self.generator.eval()
+        sq = torch.zeros(n_levels, dtype=torch.float64)
+        counts = torch.zeros(n_levels, dtype=torch.float64)
+        # Sums over on-disk pixels: n, |e|, e^2, x, y, x^2, y^2, xy (x: truth, y: prediction, in G).
+        sums = torch.zeros(8, dtype=torch.float64)
+        batch_size = self.train_config.batch_size
+        for start in range(0, len(self.eval_dataset), batch_size):
+            items = [
+                self.eval_dataset[i] for i in range(start, min(start + batch_size, len(self.eval_dataset)))
+            ]
+            batch = {key: torch.stack([item[key] for item in items]) for key in items[0]}
+            euv, _, targets = self._pyramids(batch)
+            with self._autocast():
+                predictions = self.generator(euv)
+            for m, (prediction, target) in enumerate(zip(predictions, targets, strict=True)):
+                sq[m] += float(((prediction.float() - target) ** 2).sum())
+                counts[m] += target.numel()
+            disk = batch["disk"].to(self.device) > 0.5
+            truth = batch["mag"].to(self.device)[disk].double()
+            guess = self.normalization.inverse(predictions[-1].float())[disk].double()
+            error = guess - truth
+            sums += torch.stack(
+                [
+                    torch.tensor(float(truth.numel()), dtype=torch.float64, device=truth.device),
+                    error.abs().sum(),
+                    (error**2).sum(),
+                    truth.sum(),
+                    guess.sum(),
+                    (truth**2).sum(),
+                    (guess**2).sum(),
+                    (truth * guess).sum(),
+                ]
+            ).cpu()
+        self.generator.train(was_training)
+        results = {f"l2_level{m}": float(sq[m] / counts[m]) for m in range(n_levels)}
+        n, abs_err, sq_err, sx, sy, sxx, syy, sxy = (float(v) for v in sums)
+        if n > 0:
+            results["mae_G"] = abs_err / n
+            results["rmse_G"] = (sq_err / n) ** 0.5
+            var_x, var_y = sxx / n - (sx / n) ** 2, syy / n - (sy / n) ** 2
+            cov = sxy / n - sx * sy / n**2
+            results["cc"] = cov / (var_x * var_y) ** 0.5 if var_x > 0 and var_y > 0 else float("nan")
+        return results
+
+    # ------------------------------------------------------------------ loop
+    @contextlib.contextmanager
+    def _determinism(self):
+        previous = (
+            torch.are_deterministic_algorithms_enabled(),
+            torch.is_deterministic_algorithms_warn_only_enabled(),
+            torch.backends.cudnn.deterministic,
+            torch.backends.cudnn.benchmark,
+        )
+        if self.train_config.deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            # Some CUDA kernels (e.g. the backward of bilinear upsampling) have no
+            # deterministic version: warn about them there instead of failing.
+            torch.use_deterministic_algorithms(True, warn_only=self.device.type == "cuda")
+            torch.backends.cudnn.deterministic = True
+            torch.backends.cudnn.benchmark = False
+        elif self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        try:
+            yield
+        finally:
+            torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
+            torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = previous[2:]
+
+    def _loader(self):
+        cfg = self.train_config
+        sampler = StepBatchSampler(
+            len(self.train_dataset),
+            cfg.batch_size,
+            cfg.steps,
+            start_step=self.step,
+            seed=cfg.seed,
+            rank=self.context.rank,
+            world_size=self.context.world_size,
+        )
+        return DataLoader(
+            self.train_dataset,
+            batch_sampler=sampler,
+            num_workers=cfg.num_workers,
+            pin_memory=self.device.type == "cuda",
+            # A private generator: creating the loader must not consume the global RNG,
+            # or a resumed run would drift from the uninterrupted one.
+            generator=torch.Generator().manual_seed(cfg.seed),
+        )
+
+    def _log_columns(self):
+        levels = [f"l2_level{m}" for m in range(self.model_config.n_levels)]
+        train = ["step", "elapsed_s", "steps_per_s", "loss_d", "loss_g", "gan_g", *levels]
+        evaluation = ["step", *levels, "mae_G", "rmse_G", "cc"]
+        return train, evaluation
+
+    def _record_eval(self, eval_log):
+        results = self.evaluate()
+        if results:
+            self.last_eval = {"step": self.step, **results}
+            eval_log.append(self.last_eval)
+            if self._tensorboard is not None:
+                for key, value in results.items():
+                    self._tensorboard.add_scalar(f"eval/{key}", value, self.step)
+            log.info(
+                "step %d evaluation: %s", self.step, ", ".join(f"{k}={v:.4g}" for k, v in results.items())
+            )
+        barrier(self.context)
+
+    def train(self):
+        """
+        Run (or continue) training up to ``train_config.steps``.
+
+        Returns
+        -------
+        dict
+            What ``final.json`` records: ``step``, ``elapsed_s`` (this session) and
+            ``total_elapsed_s`` (all sessions of the run), ``steps_per_s``, the last
+            ``eval`` results, ``world_size`` and the per-rank weight ``fingerprints``.
+
+        Raises
+        ------
+        MagnetoGANError
+            If a loss becomes non-finite, or data-parallel replicas end with different
+            weights.
+        """
+        cfg = self.train_config
+        start_step = self.step
+        train_columns, eval_columns = self._log_columns()
+        train_log = eval_log = None
+        if self.context.is_main:
+            save_config(self.run_dir / "config.toml", self.model_config, self.train_config)
+            resume_step = start_step if start_step > 0 else None
+            train_log = _CSVLog(self.run_dir / "train_log.csv", train_columns, resume_step=resume_step)
+            eval_log = _CSVLog(self.run_dir / "eval_log.csv", eval_columns, resume_step=resume_step)
+            self._tensorboard = _open_tensorboard(self.run_dir / "tensorboard", start_step or None)
+        bar = tqdm(
+            total=cfg.steps,
+            initial=start_step,
+            desc="train",
+            unit="step",
+            disable=not (self.progress and self.context.is_main),
+            dynamic_ncols=True,
+        )
+        began = self._session_start = time.perf_counter()
+        window, window_start, window_steps = None, began, 0
+        evaluated_at = saved_at = None
+        self.generator.train()
+        self.discriminator.train()
+        try:
+            with self._determinism():
+                for batch in self._loader():
+                    values = self._train_step(batch)
+                    self.step += 1
+                    window_steps += 1
+                    window = values if window is None else window + values
+                    bar.update(1)
+                    if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                        means = reduce_mean(self.context, window / window_steps).tolist()
+                        now = time.perf_counter()
+                        if not all(map(math.isfinite, means)):
+                            raise MagnetoGANError(
+                                f"training diverged: non-finite losses {means} around step {self.step}"
+                            )
+                        row = dict(zip(train_columns[3:], means, strict=True))
+                        row.update(
+                            step=self.step,
+                            elapsed_s=self._elapsed(),
+                            steps_per_s=window_steps / (now - window_start),
+                        )
+                        if self.context.is_main:
+                            train_log.append(row)
+                            if self._tensorboard is not None:
+                                for key in train_columns[2:]:
+                                    self._tensorboard.add_scalar(f"train/{key}", row[key], self.step)
+                        bar.set_postfix(loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}")
+                        window, window_start, window_steps = None, now, 0
+                    if cfg.eval_every and self.step % cfg.eval_every == 0:
+                        self._record_eval(eval_log)
+                        evaluated_at = self.step
+                    if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                        self.save_checkpoint()
+                        saved_at = self.step
+                if evaluated_at != self.step and self.step > start_step:
+                    self._record_eval(eval_log)
+                if saved_at != self.step and self.step > start_step:
+                    self.save_checkpoint()
+        finally:
+            bar.close()
+            if self._tensorboard is not None:
+                self._tensorboard.close()
+                self._tensorboard = None
+
+        elapsed = time.perf_counter() - began
+        self._elapsed_before, self._session_start = self._elapsed(), None
+        broadcast_buffers(self.context, self.generator, self.discriminator)
+        fingerprints = all_gather_object(
+            self.context, parameters_fingerprint(self.generator, self.discriminator)
+        )
+        summary = {
+            "step": self.step,
+            "steps_this_session": self.step - start_step,
+            "elapsed_s": elapsed,
+            "total_elapsed_s": self._elapsed(),
+            "steps_per_s": (self.step - start_step) / elapsed if elapsed > 0 else float("nan"),
+            "eval": self.last_eval,
+            "world_size": self.context.world_size,
+            "fingerprints": fingerprints,
+            "device": str(self.device),
+        }
+        if self.context.is_main:
+            ckpt._atomic_write_text(self.run_dir / "final.json", json.dumps(summary, indent=1))
+        if len(set(fingerprints)) != 1:
+            raise MagnetoGANError(f"data-parallel replicas ended with different weights: {fingerprints}")
+        return summary
+
+    def close(self):
+        """Leave the process group if this trainer joined it."""
+        self.context.close()
