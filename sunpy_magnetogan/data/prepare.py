@@ -1,0 +1,667 @@
+"""
+From downloaded observations to training-ready pairs, with the inference preprocessing.
+
+`prepare_input_map` is the one EUV path shared by training and inference: instrument
+calibration (`~sunpy_magnetogan.data.calibrate.prep_aia_map` for AIA,
+`~sunpy_magnetogan.data.calibrate.calibrate_euvi_map` and the EUVI-to-AIA
+`~sunpy_magnetogan.data.intercalibration.intercalibrate_euvi` for EUVI) followed by
+`~sunpy_magnetogan.preprocess.prepare_euv_map`. Training pairs are made by
+`prepare_pair` (quality checks, that EUV path, and
+`~sunpy_magnetogan.preprocess.prepare_magnetogram_map` for HMI, which also rotates the
+level-1 HMI image to solar north up in the same interpolation); `prepare_pairs` and
+`prepare_dataset` write them to a `~sunpy_magnetogan.pairs.PairStore` with the
+provenance of each pair as manifest columns, resumably. The dataset directory also
+receives ``prepare_log.jsonl`` (one line per pair: added, rejected or failed, and why)
+and ``euv_reference.json`` (the AIA intensity distribution of the training pairs, used
+to intercalibrate far-side EUVI inputs).
+"""
+
+import dataclasses
+import datetime
+import json
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+
+from sunpy_magnetogan.data.calibrate import (
+    CalibrationResult,
+    QualityPolicy,
+    calibrate_euvi_map,
+    check_quality,
+    prep_aia_map,
+)
+from sunpy_magnetogan.data.intercalibration import (
+    DEFAULT_LEVELS,
+    QUIET_SUN_RADIUS,
+    QuantileReference,
+    intercalibrate_euvi,
+    quiet_sun_quantiles,
+)
+from sunpy_magnetogan.exceptions import (
+    InputMapError,
+    MagnetoGANError,
+    MagnetoGANWarning,
+    QualityRejectedError,
+)
+from sunpy_magnetogan.grid import ModelGrid
+from sunpy_magnetogan.normalization import EUVNormalization
+from sunpy_magnetogan.pairs import PairStore
+from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
+from sunpy_magnetogan.validation import euv_instrument, read_map
+
+__all__ = [
+    "LOG_FILE",
+    "REFERENCE_FILE",
+    "PairInput",
+    "PrepareReport",
+    "PreparedPair",
+    "calibrate_euv_map",
+    "pair_inputs_from_fetch",
+    "prepare_dataset",
+    "prepare_input_map",
+    "prepare_pair",
+    "prepare_pairs",
+    "reference_from_store",
+]
+
+log = logging.getLogger(__name__)
+
+#: Per-pair outcome log, in the dataset directory.
+LOG_FILE = "prepare_log.jsonl"
+#: The AIA reference distribution of the training pairs, in the dataset directory.
+REFERENCE_FILE = "euv_reference.json"
+
+
+def _quantile_column(level):
+    return f"euv_q{level:g}"
+
+
+def calibrate_euv_map(smap, *, reference=None, tables=None, register=True, allow_other_wavelengths=False):
+    """
+    The instrument-specific calibration step of the EUV path.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+        AIA or EUVI 304 A image (other instruments pass through unchanged).
+    reference : `~sunpy_magnetogan.data.intercalibration.QuantileReference`, optional
+        Required for EUVI: the AIA distribution to intercalibrate to.
+    tables : `~sunpy_magnetogan.data.calibrate.CalibrationTables`, optional
+        AIA pointing and degradation tables.
+    register : bool, optional
+        Register level-1 AIA images with aiapy.
+    allow_other_wavelengths : bool, optional
+        Passed to the EUVI intercalibration.
+
+    Returns
+    -------
+    `~sunpy_magnetogan.data.calibrate.CalibrationResult`
+
+    Raises
+    ------
+    ValueError
+        If an EUVI map is given without ``reference``.
+    """
+    instrument = euv_instrument(smap)
+    if instrument == "AIA":
+        return prep_aia_map(smap, tables=tables, register=register)
+    if instrument == "EUVI":
+        if reference is None:
+            raise ValueError(
+                "EUVI images must be intercalibrated to the AIA distribution the model was trained on: pass "
+                "reference=QuantileReference.load('<dataset>/euv_reference.json') (or QuantileReference.from_maps)"
+            )
+        calibrated = calibrate_euvi_map(smap)
+        mapped = intercalibrate_euvi(
+            calibrated.map, reference=reference, allow_other_wavelengths=allow_other_wavelengths
+        )
+        steps = dict(calibrated.steps)
+        steps["intercalibration"] = (
+            f"done (gamma {mapped.meta['icalgamm']:.4f}, scale {mapped.meta['icalscal']:.4g}, "
+            f"reference {mapped.meta['icalref']})"
+        )
+        return CalibrationResult(mapped, steps)
+    return CalibrationResult(smap, {"calibration": "none (not an AIA or EUVI map)"})
+
+
+def prepare_input_map(
+    smap,
+    *,
+    grid=None,
+    normalization=None,
+    reference=None,
+    tables=None,
+    register=True,
+    allow_other_instruments=False,
+    allow_other_wavelengths=False,
+):
+    """
+    Calibrate an AIA or EUVI 304 A map and put it on the model grid, as for training.
+
+    This is the preprocessing the training pairs were made with; use it at inference
+    time so the model sees the same kind of data.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+        The EUV image.
+    grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
+        ``ModelGrid(512)`` by default.
+    normalization : `~sunpy_magnetogan.normalization.EUVNormalization`, optional
+        The paper's percentile stretch by default.
+    reference : `~sunpy_magnetogan.data.intercalibration.QuantileReference`, optional
+        Required for EUVI (far side): the training data's AIA distribution.
+    tables : `~sunpy_magnetogan.data.calibrate.CalibrationTables`, optional
+        AIA calibration tables (pointing, degradation).
+    register : bool, optional
+        Register level-1 AIA images with aiapy.
+    allow_other_instruments, allow_other_wavelengths : bool, optional
+        As for `~sunpy_magnetogan.preprocess.prepare_euv_map`.
+
+    Returns
+    -------
+    `~sunpy_magnetogan.preprocess.PreparedImage`
+        ``report["calibration"]`` holds the calibration steps; the geometry keeps the
+        input's observer (SDO, STEREO-A or STEREO-B).
+    """
+    calibrated = calibrate_euv_map(
+        smap,
+        reference=reference,
+        tables=tables,
+        register=register,
+        allow_other_wavelengths=allow_other_wavelengths,
+    )
+    prepared = prepare_euv_map(
+        calibrated.map,
+        grid=grid,
+        normalization=normalization,
+        allow_other_instruments=allow_other_instruments,
+        allow_other_wavelengths=allow_other_wavelengths,
+    )
+    return dataclasses.replace(prepared, report={**prepared.report, "calibration": dict(calibrated.steps)})
+
+
+@dataclass(frozen=True)
+class PreparedPair:
+    """
+    A prepared training pair.
+
+    Attributes
+    ----------
+    euv, mag : `~sunpy_magnetogan.preprocess.PreparedImage`
+        The normalised EUV image and the magnetogram (Gauss) on the same grid.
+    meta : dict
+        Provenance (strings), written as manifest columns of the pair store.
+    """
+
+    euv: object
+    mag: object
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def disk(self):
+        """On-disk pixels valid in both images (bool, ``(N, N)``)."""
+        return self.euv.disk & self.mag.disk
+
+
+def _run_collecting_warnings(func, *args, **kwargs):
+    """Run ``func``; return its result and the texts of the package's own warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = func(*args, **kwargs)
+    texts = []
+    for w in caught:
+        if issubclass(w.category, MagnetoGANWarning):
+            texts.append(f"{w.category.__name__}: {w.message}")
+            log.info("%s", w.message)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result, texts
+
+
+def prepare_pair(
+    euv_map,
+    mag_map,
+    *,
+    grid=None,
+    normalization=None,
+    tables=None,
+    register=True,
+    policy=None,
+    max_time_difference=15 * u.min,
+    levels=DEFAULT_LEVELS,
+):
+    """
+    Check and prepare one AIA 304 / HMI pair for training.
+
+    Parameters
+    ----------
+    euv_map : `~sunpy.map.sources.AIAMap`
+        The AIA 304 A image (level 1 or 1.5).
+    mag_map : `~sunpy.map.GenericMap`
+        The line-of-sight magnetogram (HMI, in Gauss).
+    grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
+        ``ModelGrid(512)`` by default.
+    normalization : `~sunpy_magnetogan.normalization.EUVNormalization`, optional
+        The paper's percentile stretch by default.
+    tables : `~sunpy_magnetogan.data.calibrate.CalibrationTables`, optional
+        AIA calibration tables; without them pointing and degradation are skipped.
+    register : bool, optional
+        Register level-1 AIA images with aiapy.
+    policy : `~sunpy_magnetogan.data.calibrate.QualityPolicy`, optional
+        Quality rules (also the largest accepted fraction of the disk without data).
+    max_time_difference : `~astropy.units.Quantity` or None, optional
+        Largest accepted time between the two observations; None skips the check.
+    levels : sequence of float, optional
+        Percentiles of the calibrated AIA disk recorded for the EUVI reference.
+
+    Returns
+    -------
+    PreparedPair
+
+    Raises
+    ------
+    QualityRejectedError
+        If either observation fails the quality checks or too much of the disk has no data.
+    InputMapError
+        If the observations are too far apart in time, or not usable at all.
+    """
+    grid = grid or ModelGrid()
+    normalization = normalization or EUVNormalization()
+    policy = QualityPolicy() if policy is None else policy
+    euv_quality = check_quality(euv_map, policy=policy)
+    mag_quality = check_quality(mag_map, policy=policy)
+    dt = abs((mag_map.date - euv_map.date).to(u.s))
+    if max_time_difference is not None and dt > u.Quantity(max_time_difference):
+        raise InputMapError(
+            f"the EUV ({euv_map.date.isot}) and magnetogram ({mag_map.date.isot}) observations are "
+            f"{dt.to(u.min):.1f} apart, more than {u.Quantity(max_time_difference).to(u.min):.1f}"
+        )
+    calibrated = calibrate_euv_map(euv_map, tables=tables, register=register)
+    quantiles = quiet_sun_quantiles(calibrated.map, levels=levels, max_radius=QUIET_SUN_RADIUS, grid=grid)
+    euv, euv_warnings = _run_collecting_warnings(
+        prepare_euv_map, calibrated.map, grid=grid, normalization=normalization
+    )
+    mag, mag_warnings = _run_collecting_warnings(prepare_magnetogram_map, mag_map, grid=grid)
+    for name, prepared in (("EUV", euv), ("magnetogram", mag)):
+        missing = 1.0 - prepared.report["disk_coverage"]
+        if missing > policy.max_missing_fraction:
+            raise QualityRejectedError(
+                f"the {name} image of {prepared.geometry.date.isot} has no valid data on {missing:.1%} of the "
+                f"solar disk (more than {policy.max_missing_fraction:.1%})"
+            )
+    low, high = euv.report["normalization_limits"]
+    crota2 = mag_map.meta.get("crota2")
+    meta = {
+        "observer": str(euv_map.observatory or "SDO"),
+        "euv_instrument": str(euv_map.instrument),
+        "euv_wavelength": f"{euv_map.wavelength.to_value(u.AA):g}",
+        "euv_date": euv_map.date.isot,
+        "euv_level": "" if euv_map.processing_level is None else f"{float(euv_map.processing_level):g}",
+        "euv_exptime": "" if euv_map.exposure_time is None else f"{euv_map.exposure_time.to_value(u.s):g}",
+        "euv_calibration": calibrated.describe(),
+        "euv_quality": euv_quality.to_dict()["quality"],
+        "euv_quality_flags": euv_quality.to_dict()["flags"],
+        "euv_coverage": f"{euv.report['disk_coverage']:.5f}",
+        "euv_norm_low": f"{low:.6g}",
+        "euv_norm_high": f"{high:.6g}",
+        "euv_unit": "" if calibrated.map.unit is None else calibrated.map.unit.to_string(),
+        "mag_instrument": str(mag_map.instrument),
+        "mag_date": mag_map.date.isot,
+        "mag_quality": mag_quality.to_dict()["quality"],
+        "mag_quality_flags": mag_quality.to_dict()["flags"],
+        "mag_coverage": f"{mag.report['disk_coverage']:.5f}",
+        "mag_orientation": (
+            "north up by the model-grid resampling"
+            + ("" if crota2 is None else f" (CROTA2 = {float(crota2):.4f})")
+        ),
+        "dt_s": f"{dt.to_value(u.s):.1f}",
+        "warnings": " | ".join(euv_warnings + mag_warnings),
+    }
+    for level, value in zip(levels, quantiles, strict=True):
+        meta[_quantile_column(level)] = f"{value:.6g}"
+    return PreparedPair(euv, mag, meta)
+
+
+@dataclass(frozen=True)
+class PairInput:
+    """
+    The files of one pair to prepare.
+
+    Parameters
+    ----------
+    pair_id : str
+        Identifier in the store.
+    split : str
+        ``"train"``, ``"test"``...
+    euv_path, mag_path : str or os.PathLike
+        The AIA and HMI files.
+    meta : dict, optional
+        Extra provenance for the manifest (e.g. archive keys, the synoptic time as ``date``).
+    """
+
+    pair_id: str
+    split: str
+    euv_path: object
+    mag_path: object
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class PrepareReport:
+    """
+    What `prepare_pairs` / `prepare_dataset` did.
+
+    Attributes
+    ----------
+    added, skipped : list of str
+        Pairs written now / already in the store (or rejected in an earlier run).
+    rejected, failed : dict
+        ``{pair_id: reason}``: rejected by the quality checks (not retried), or failed
+        (unreadable file, unusable metadata; retried on the next run).
+    not_downloaded : list of str
+        Planned pairs whose files are not (all) downloaded.
+    reference : `~sunpy_magnetogan.data.intercalibration.QuantileReference` or None
+        The AIA reference distribution of the training pairs.
+    """
+
+    added: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    rejected: dict = field(default_factory=dict)
+    failed: dict = field(default_factory=dict)
+    not_downloaded: list = field(default_factory=list)
+    reference: object = None
+
+
+def _append_log(path, pair_id, status, reason=""):
+    entry = {
+        "pair_id": pair_id,
+        "status": status,
+        "reason": reason,
+        "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    with Path(path).open("a") as f:
+        f.write(json.dumps(entry) + "\n")
+        f.flush()
+
+
+def _read_log(path):
+    outcomes = {}
+    path = Path(path)
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            outcomes[entry["pair_id"]] = entry
+    return outcomes
+
+
+def prepare_pairs(
+    items,
+    store,
+    *,
+    grid=None,
+    normalization=None,
+    tables=None,
+    register=True,
+    policy=None,
+    max_time_difference=15 * u.min,
+    progress=False,
+):
+    """
+    Prepare pairs of files and add them to a pair store, skipping those already done.
+
+    Parameters
+    ----------
+    items : iterable of PairInput
+        The pairs.
+    store : `~sunpy_magnetogan.pairs.PairStore`
+        Where they go (its grid size sets the grid).
+    grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
+        Must match the store's size; ``ModelGrid(store.grid_size)`` by default.
+    normalization, tables, register, policy, max_time_difference
+        As for `prepare_pair`.
+    progress : bool, optional
+        Show a progress bar.
+
+    Returns
+    -------
+    PrepareReport
+    """
+    from tqdm.auto import tqdm
+
+    grid = grid or ModelGrid(store.grid_size)
+    if grid.size != store.grid_size:
+        raise ValueError(f"the grid has size {grid.size}, the store holds {store.grid_size} px arrays")
+    log_path = store.path / LOG_FILE
+    previous = _read_log(log_path)
+    report = PrepareReport()
+    for item in tqdm(list(items), desc="prepare", unit="pair", disable=not progress):
+        if item.pair_id in store or previous.get(item.pair_id, {}).get("status") == "rejected":
+            report.skipped.append(item.pair_id)
+            continue
+        try:
+            euv_map = read_map(item.euv_path)
+            mag_map = read_map(item.mag_path)
+            pair = prepare_pair(
+                euv_map,
+                mag_map,
+                grid=grid,
+                normalization=normalization,
+                tables=tables,
+                register=register,
+                policy=policy,
+                max_time_difference=max_time_difference,
+            )
+        except QualityRejectedError as exc:
+            report.rejected[item.pair_id] = str(exc)
+            _append_log(log_path, item.pair_id, "rejected", str(exc))
+            log.info("pair %s rejected: %s", item.pair_id, exc)
+            continue
+        except (MagnetoGANError, OSError, ValueError) as exc:
+            report.failed[item.pair_id] = f"{type(exc).__name__}: {exc}"
+            _append_log(log_path, item.pair_id, "failed", report.failed[item.pair_id])
+            log.warning("pair %s failed: %s", item.pair_id, exc)
+            continue
+        meta = {
+            "date": pair.meta["euv_date"],
+            "euv_file": Path(item.euv_path).name,
+            "mag_file": Path(item.mag_path).name,
+            **pair.meta,
+            **item.meta,
+        }
+        store.add(
+            item.pair_id, euv=pair.euv.data, mag=pair.mag.data, disk=pair.disk, split=item.split, meta=meta
+        )
+        _append_log(log_path, item.pair_id, "added")
+        report.added.append(item.pair_id)
+    return report
+
+
+def reference_from_store(store, *, split="train", levels=DEFAULT_LEVELS):
+    """
+    The AIA reference distribution of a store's pairs (from their ``euv_q*`` columns).
+
+    Parameters
+    ----------
+    store : `~sunpy_magnetogan.pairs.PairStore`
+        A store written by `prepare_pairs`.
+    split : str or None, optional
+        Use the pairs of this split only (the training split by default).
+    levels : sequence of float, optional
+        The recorded percentiles.
+
+    Returns
+    -------
+    `~sunpy_magnetogan.data.intercalibration.QuantileReference` or None
+        None when no pair has the columns.
+    """
+    rows, dates, units = [], [], set()
+    for pair_id in store.ids(split):
+        meta = store.meta(pair_id)
+        try:
+            rows.append([float(meta[_quantile_column(level)]) for level in levels])
+        except (KeyError, ValueError):
+            continue
+        dates.append(meta.get("euv_date") or meta.get("date"))
+        units.add(meta.get("euv_unit", ""))
+    if not rows:
+        return None
+    return QuantileReference.from_quantiles(
+        np.array(rows),
+        levels=levels,
+        dates=[d for d in dates if d],
+        unit=", ".join(sorted(unit for unit in units if unit)),
+        grid_size=store.grid_size,
+    )
+
+
+def pair_inputs_from_fetch(fetch_dir):
+    """
+    The pairs a ``fetch`` directory planned, with the paths of their downloaded files.
+
+    Parameters
+    ----------
+    fetch_dir : str or os.PathLike
+        A directory written by `~sunpy_magnetogan.data.download.fetch_dataset`.
+
+    Returns
+    -------
+    inputs : list of PairInput
+        The planned AIA/HMI pairs whose two files are downloaded.
+    missing : list of str
+        Pair ids whose files are not (all) downloaded yet.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the directory has no ``pairs.csv``.
+    """
+    from sunpy_magnetogan.data.download import MANIFEST_FILE, PLAN_FILE
+    from sunpy_magnetogan.data.manifest import DownloadManifest
+    from sunpy_magnetogan.data.pairing import read_plan
+
+    fetch_dir = Path(fetch_dir)
+    plan_file = fetch_dir / PLAN_FILE
+    if not plan_file.is_file():
+        raise FileNotFoundError(f"no {PLAN_FILE} in {fetch_dir}: run `sunpy-magnetogan fetch` first")
+    manifest = DownloadManifest(fetch_dir / MANIFEST_FILE)
+    inputs, missing = [], []
+    for plan in read_plan(plan_file):
+        if plan.mag is None:
+            continue
+        if not (manifest.is_complete(plan.euv.key) and manifest.is_complete(plan.mag.key)):
+            missing.append(plan.pair_id)
+            continue
+        inputs.append(
+            PairInput(
+                plan.pair_id,
+                plan.split,
+                manifest.path_of(plan.euv.key),
+                manifest.path_of(plan.mag.key),
+                meta={
+                    "target": plan.target.isot,
+                    "euv_key": plan.euv.key,
+                    "mag_key": plan.mag.key,
+                    "euv_provider": plan.euv.provider,
+                    "mag_provider": plan.mag.provider,
+                },
+            )
+        )
+    return inputs, missing
+
+
+def prepare_dataset(
+    fetch_dir,
+    out_dir,
+    *,
+    grid_size=512,
+    normalization=None,
+    tables=None,
+    register=True,
+    policy=None,
+    max_time_difference=15 * u.min,
+    limit=None,
+    progress=False,
+):
+    """
+    Prepare every downloaded pair of a ``fetch`` directory into a pair store.
+
+    Parameters
+    ----------
+    fetch_dir : str or os.PathLike
+        Written by `~sunpy_magnetogan.data.download.fetch_dataset`.
+    out_dir : str or os.PathLike
+        The pair store (created, or extended when it exists with the same grid size).
+    grid_size : int, optional
+        N of the N x N arrays.
+    normalization, tables, register, policy, max_time_difference
+        As for `prepare_pair`.
+    limit : int, optional
+        Prepare at most this many (new or old) pairs, in plan order.
+    progress : bool, optional
+        Show a progress bar.
+
+    Returns
+    -------
+    PrepareReport
+        Its ``reference`` is also written to ``out_dir / "euv_reference.json"``.
+    """
+    from sunpy_magnetogan import __version__
+    from sunpy_magnetogan.data.download import SETTINGS_FILE
+
+    policy = QualityPolicy() if policy is None else policy
+    normalization = normalization or EUVNormalization()
+    inputs, missing = pair_inputs_from_fetch(fetch_dir)
+    if limit is not None:
+        inputs = inputs[: int(limit)]
+    settings_file = Path(fetch_dir) / SETTINGS_FILE
+    fetch_settings = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
+    attrs = {
+        "source": "sdo",
+        "euv": "SDO/AIA 304 A",
+        "magnetogram": "SDO/HMI line-of-sight (hmi.M_720s)",
+        "grid": ModelGrid(grid_size).to_dict(),
+        "euv_normalization": normalization.to_dict(),
+        "preprocessing": {
+            "euv": "sunpy_magnetogan.data.prepare.prepare_input_map (aiapy prep + prepare_euv_map)",
+            "magnetogram": "sunpy_magnetogan.preprocess.prepare_magnetogram_map",
+            "register": bool(register),
+            "pointing_table": bool(tables is not None and tables.pointing is not None),
+            "degradation_table": bool(tables is not None and tables.correction is not None),
+            "quality_policy": policy.to_dict(),
+        },
+        "euv_reference_file": REFERENCE_FILE,
+        "fetch": fetch_settings,
+        "created_by": f"sunpy-magnetogan {__version__}",
+    }
+    store = PairStore.create(out_dir, grid_size=grid_size, attrs=attrs, exist_ok=True)
+    report = prepare_pairs(
+        inputs,
+        store,
+        normalization=normalization,
+        tables=tables,
+        register=register,
+        policy=policy,
+        max_time_difference=max_time_difference,
+        progress=progress,
+    )
+    report.not_downloaded = missing
+    report.reference = reference_from_store(store, split="train")
+    if report.reference is not None:
+        report.reference.save(store.path / REFERENCE_FILE)
+    log.info(
+        "prepare: %d added, %d already done, %d rejected, %d failed, %d not downloaded",
+        len(report.added),
+        len(report.skipped),
+        len(report.rejected),
+        len(report.failed),
+        len(missing),
+    )
+    return report
