@@ -1,0 +1,461 @@
+"""
+Synthetic training and benchmark data on disk, in the layout used for real data.
+
+`write_synthetic_dataset` observes synthetic Suns (`~sunpy_magnetogan.synthetic.observe_pair`),
+puts each EUV image and its magnetogram on the model grid with the same preprocessing as
+real maps (`~sunpy_magnetogan.preprocess.prepare_euv_map`,
+`~sunpy_magnetogan.preprocess.prepare_magnetogram_map`) and stores them in a
+`~sunpy_magnetogan.pairs.PairStore`. `write_time_series` writes one Sun seen by several
+observers at a cadence, with the ground-truth active-region table and Carrington maps, for
+farside and tracking evaluation. `open_synthetic_dataset` and `read_region_truth` read
+them back. Writing is resumable: pairs already in the store are skipped.
+
+The fixed benchmark split
+-------------------------
+`BENCHMARK_SPLIT` is the one definition of which synthetic Suns (seeds) and dates are used
+for training and which are held out. Every synthetic Sun is independent, so held-out
+*seeds* test generalisation to new active regions; held-out *dates* (the whole year 2014,
+near the maximum of cycle 24, absent from training) test a part of the cycle the model has
+not seen. Dates are drawn per seed from a stream of their own
+(`~sunpy_magnetogan.synthetic.seeding.component_rng`), so the list is fixed by this
+module alone.
+
+================  =============  ==========================  =====  =========  ==========
+split             seeds          dates                       per    observer   EUV
+                                                             seed
+================  =============  ==========================  =====  =========  ==========
+``train``         0-199          2010-06-01 .. 2018-12-31,   8      SDO        AIA
+                                 not 2014
+``train_euvi``    200-259        as ``train``                8      STEREO     EUVI
+``val``           300-319        as ``train``                4      SDO        AIA
+``test``          1000-1039      2014 (held out)             4      SDO        AIA
+``test_euvi``     1100-1119      2014 (held out)             4      STEREO     EUVI
+``test_cycle25``  2000-2019      2022-01-01 .. 2024-12-31    4      SDO        AIA
+================  =============  ==========================  =====  =========  ==========
+
+"STEREO" observers are drawn per pair at a Stonyhurst longitude of 30-180 deg east or west
+of Earth and 0.96-1.05 AU. ``test_cycle25`` is out of distribution on purpose: Hale's law
+flips the leading polarities in cycle 25, which an EUV image cannot show.
+
+`BENCHMARK_SERIES` fixes the time series for tracking: seeds 3000-3004, 28 days from
+2014-03-01 at a daily cadence, seen from SDO (AIA), a STEREO-like observer at 90 deg west
+and the far side (EUVI), with ground-truth region tables and Carrington maps.
+"""
+
+import logging
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+from astropy.table import QTable, vstack
+
+from sunpy_magnetogan.exceptions import MagnetoGANError
+from sunpy_magnetogan.grid import ModelGrid
+from sunpy_magnetogan.pairs import PairStore
+from sunpy_magnetogan.synthetic.cycle import days_since_epoch, time_from_days
+from sunpy_magnetogan.synthetic.observe import (
+    farside_observer,
+    observe_pair,
+    observer_view,
+    sdo_observer,
+    stereo_observer,
+)
+from sunpy_magnetogan.synthetic.seeding import component_rng
+from sunpy_magnetogan.synthetic.sources import MSH
+from sunpy_magnetogan.synthetic.sun import SyntheticSun
+
+__all__ = [
+    "BENCHMARK_SERIES",
+    "BENCHMARK_SPLIT",
+    "GENERATOR",
+    "SeriesSpec",
+    "SplitSpec",
+    "open_synthetic_dataset",
+    "read_region_truth",
+    "write_synthetic_dataset",
+    "write_time_series",
+]
+
+log = logging.getLogger(__name__)
+
+#: Value of the ``generator`` attribute of synthetic stores.
+GENERATOR = "sunpy_magnetogan.synthetic"
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """
+    Which synthetic Suns, dates and observers make up a split.
+
+    Parameters
+    ----------
+    seeds : tuple of int
+        The synthetic Suns.
+    start, end : str
+        Range of observation dates (ISO).
+    dates_per_seed : int
+        Dates drawn uniformly (to the minute) in the range for each seed.
+    observer : str
+        ``"sdo"``, ``"farside"``, ``"stereo"`` (longitude 30-180 deg east or west and
+        0.96-1.05 AU drawn per pair) or ``"stereo:<lon>"`` (Stonyhurst degrees, 0.97 AU).
+    instrument : {"AIA", "EUVI"}
+        The EUV imager.
+    exclude : tuple of tuple of str
+        Date ranges ``(start, end)`` left out (held-out dates of another split).
+    """
+
+    seeds: tuple
+    start: str
+    end: str
+    dates_per_seed: int
+    observer: str = "sdo"
+    instrument: str = "AIA"
+    exclude: tuple = ()
+
+    def items(self, name):
+        """
+        The pairs of the split.
+
+        Parameters
+        ----------
+        name : str
+            The split's name (it keys the random dates, so two splits with the same seeds
+            get different dates).
+
+        Returns
+        -------
+        list of tuple
+            ``(seed, time, label, observer)``: ``time`` an `~astropy.time.Time`, ``label``
+            the observer's name in pair identifiers, ``observer`` a callable giving its
+            `~astropy.coordinates.SkyCoord` at a time.
+        """
+        start, end = days_since_epoch(self.start), days_since_epoch(self.end)
+        windows = [(days_since_epoch(a), days_since_epoch(b)) for a, b in self.exclude]
+        out = []
+        for seed in self.seeds:
+            rng = component_rng(seed, "benchmark-dates", name)
+            days = []
+            while len(days) < self.dates_per_seed:
+                d = np.round((start + (end - start) * rng.random()) * 1440.0) / 1440.0
+                if not any(a <= d <= b for a, b in windows):
+                    days.append(d)
+            for d in sorted(days):
+                label, observer = _observer(self.observer, rng)
+                out.append((int(seed), time_from_days(d), label, observer))
+        return out
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """
+    A time series of one synthetic Sun seen by several observers.
+
+    Parameters
+    ----------
+    seed : int
+        The Sun.
+    start : str
+        First time (ISO).
+    steps : int
+        Number of times.
+    cadence : `~astropy.units.Quantity`
+        Time between steps.
+    observers : tuple of tuple
+        ``(observer, instrument)`` pairs, observer as in `SplitSpec`.
+    """
+
+    seed: int
+    start: str
+    steps: int
+    cadence: u.Quantity = field(default=1 * u.day)
+    observers: tuple = (("sdo", "AIA"), ("stereo:90", "EUVI"), ("farside", "EUVI"))
+
+    def times(self):
+        """The observation times, an `~astropy.time.Time` array."""
+        start = days_since_epoch(self.start)
+        return time_from_days(start + np.arange(self.steps) * self.cadence.to_value(u.day))
+
+
+_TRAIN_DATES = ("2010-06-01", "2018-12-31")
+_HELD_OUT = (("2014-01-01", "2014-12-31"),)
+
+#: The fixed benchmark split (see the module docstring).
+BENCHMARK_SPLIT = {
+    "train": SplitSpec(tuple(range(0, 200)), *_TRAIN_DATES, 8, exclude=_HELD_OUT),
+    "train_euvi": SplitSpec(
+        tuple(range(200, 260)), *_TRAIN_DATES, 8, observer="stereo", instrument="EUVI", exclude=_HELD_OUT
+    ),
+    "val": SplitSpec(tuple(range(300, 320)), *_TRAIN_DATES, 4, exclude=_HELD_OUT),
+    "test": SplitSpec(tuple(range(1000, 1040)), "2014-01-01", "2014-12-31", 4),
+    "test_euvi": SplitSpec(
+        tuple(range(1100, 1120)), "2014-01-01", "2014-12-31", 4, observer="stereo", instrument="EUVI"
+    ),
+    "test_cycle25": SplitSpec(tuple(range(2000, 2020)), "2022-01-01", "2024-12-31", 4),
+}
+
+#: The fixed tracking time series (see the module docstring).
+BENCHMARK_SERIES = tuple(SeriesSpec(seed, "2014-03-01T00:00", 28) for seed in range(3000, 3005))
+
+
+def _observer(spec, rng):
+    """(label, function of time giving the SkyCoord) of an observer specification."""
+    if spec == "sdo":
+        return "sdo", sdo_observer
+    if spec == "farside":
+        return "farside", farside_observer
+    if spec == "stereo":
+        lon = rng.choice([-1.0, 1.0]) * rng.uniform(30.0, 180.0)
+        distance = rng.uniform(0.96, 1.05)
+    elif spec.startswith("stereo:"):
+        lon, distance = float(spec.split(":", 1)[1]), 0.97
+    else:
+        raise ValueError(f"unknown observer {spec!r}: use 'sdo', 'farside', 'stereo' or 'stereo:<lon>'")
+    return _stereo_label(lon), partial(_stereo_at, lon=lon, distance=distance)
+
+
+def _stereo_at(time, *, lon, distance):
+    return stereo_observer(time, lon * u.deg, distance=distance * u.AU)
+
+
+def _stereo_label(lon):
+    """``stereoW090.0`` / ``stereoE045.5``: Stonyhurst longitude west (+) or east (-)."""
+    return f"stereo{'W' if lon >= 0 else 'E'}{abs(lon):05.1f}"
+
+
+def _pair_id(seed, time, label, instrument):
+    stamp = time.strftime("%Y%m%dT%H%M")
+    return f"s{seed:05d}_{stamp}_{label}_{instrument.lower()}"
+
+
+def _prepare(euv, mag, grid):
+    from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
+
+    prepared_euv = prepare_euv_map(euv, grid=grid)
+    prepared_mag = prepare_magnetogram_map(mag, grid=grid)
+    disk = prepared_euv.disk & prepared_mag.disk
+    euv_data = np.where(disk, prepared_euv.data, np.float32(-1.0))
+    mag_data = np.where(disk, prepared_mag.data, np.float32(0.0))
+    return euv_data, mag_data, disk
+
+
+def _meta(seed, time, label, observer, instrument):
+    l0, b0, distance = observer_view(observer, time)
+    return {
+        "date": time.isot,
+        "observer": label,
+        "instrument": instrument,
+        "seed": seed,
+        "hgln_obs": f"{observer.lon.to_value(u.deg):.6f}",
+        "hglt_obs": f"{observer.lat.to_value(u.deg):.6f}",
+        "dsun_obs": f"{distance.to_value(u.m):.6e}",
+        "crln_obs": f"{l0:.6f}",
+        "crlt_obs": f"{b0:.6f}",
+        "source": "synthetic",
+        "euv_source": f"synthetic {instrument} 304",
+        "mag_source": "synthetic HMI",
+    }
+
+
+def _resolve_splits(split):
+    if isinstance(split, dict):
+        return dict(split)
+    if split == "benchmark":
+        return dict(BENCHMARK_SPLIT)
+    if split in BENCHMARK_SPLIT:
+        return {split: BENCHMARK_SPLIT[split]}
+    raise ValueError(f"split must be 'benchmark', one of {sorted(BENCHMARK_SPLIT)} or a dict of SplitSpec")
+
+
+def write_synthetic_dataset(path, *, split="benchmark", npix=512, grid_size=512, max_pairs=None):
+    """
+    Generate synthetic EUV / magnetogram pairs and store them on the model grid.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Directory of the `~sunpy_magnetogan.pairs.PairStore` (created, or reopened to
+        resume: pairs already there are skipped).
+    split : str or dict, optional
+        ``"benchmark"`` (every split of `BENCHMARK_SPLIT`), one split name of it, or a
+        dict ``{name: SplitSpec}``.
+    npix : int, optional
+        Size of the synthetic instrument images before preprocessing.
+    grid_size : int, optional
+        Size of the model grid the pairs are stored on.
+    max_pairs : int, optional
+        Stop after writing this many new pairs (for quick subsets).
+
+    Returns
+    -------
+    `~sunpy_magnetogan.pairs.PairStore`
+        The store (reopened, with every pair written so far).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic.dataset import SplitSpec, write_synthetic_dataset
+    >>> spec = {"train": SplitSpec((1,), "2014-01-01", "2014-01-31", 1)}
+    >>> store = write_synthetic_dataset(tmp_path / "syn", split=spec, npix=128, grid_size=64)
+    >>> len(store), store.attrs["generator"]
+    (1, 'sunpy_magnetogan.synthetic')
+    """
+    splits = _resolve_splits(split)
+    attrs = {
+        "generator": GENERATOR,
+        "npix": int(npix),
+        "splits": {name: asdict(spec) for name, spec in splits.items()},
+        "benchmark": split == "benchmark" or (isinstance(split, str) and split in BENCHMARK_SPLIT),
+        "magnetogram": "synthetic HMI, radial-field approximation, Gauss",
+    }
+    store = PairStore.create(path, grid_size=grid_size, attrs=attrs, exist_ok=True)
+    if store.attrs.get("generator") != GENERATOR:
+        raise MagnetoGANError(f"{path} holds a pair store that was not written by {GENERATOR}")
+    grid = ModelGrid(grid_size)
+    written = 0
+    suns = {}
+    for name, spec in splits.items():
+        for seed, time, label, observer_at in spec.items(name):
+            if max_pairs is not None and written >= max_pairs:
+                return PairStore.open(path)
+            pair_id = _pair_id(seed, time, label, spec.instrument)
+            if pair_id in store:
+                continue
+            observer = observer_at(time)
+            if seed not in suns:
+                suns.clear()
+                suns[seed] = SyntheticSun(seed)
+            euv, mag = observe_pair(suns[seed], time, observer, instrument=spec.instrument, npix=npix)
+            euv_data, mag_data, disk = _prepare(euv, mag, grid)
+            store.add(
+                pair_id,
+                euv=euv_data,
+                mag=mag_data,
+                disk=disk,
+                split=name,
+                meta=_meta(seed, time, label, observer, spec.instrument),
+            )
+            written += 1
+            log.info("wrote synthetic pair %s (%s)", pair_id, name)
+    return PairStore.open(path)
+
+
+def write_time_series(path, series=BENCHMARK_SERIES, *, npix=512, grid_size=512, truth_shape=(180, 360)):
+    """
+    Write time series of synthetic Suns seen by several observers, with ground truth.
+
+    Every time step gives one pair per observer (split ``"series"``), the active regions
+    of that time are appended to ``regions.ecsv`` (Carrington position and flux of each,
+    `~sunpy_magnetogan.synthetic.SyntheticSun.active_regions`) and the whole-Sun radial
+    field is saved as ``truth/s<seed>_<time>.fits`` (a Carrington map).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Directory of the store (created or resumed).
+    series : SeriesSpec or sequence of SeriesSpec, optional
+        What to write (`BENCHMARK_SERIES` by default).
+    npix, grid_size : int, optional
+        Instrument image size and model-grid size.
+    truth_shape : tuple of int, optional
+        Shape of the ground-truth Carrington maps; None to skip them.
+
+    Returns
+    -------
+    `~sunpy_magnetogan.pairs.PairStore`
+    """
+    if isinstance(series, SeriesSpec):
+        series = (series,)
+    attrs = {"generator": GENERATOR, "npix": int(npix), "series": [_series_dict(s) for s in series]}
+    store = PairStore.create(path, grid_size=grid_size, attrs=attrs, exist_ok=True)
+    grid = ModelGrid(grid_size)
+    path = Path(path)
+    tables = []
+    for spec in series:
+        sun = SyntheticSun(spec.seed)
+        rng = component_rng(spec.seed, "series-observers")
+        for time in spec.times():
+            regions = sun.active_regions(time)
+            regions["time"] = [time.isot] * len(regions)
+            regions["seed"] = [spec.seed] * len(regions)
+            tables.append(regions)
+            if truth_shape is not None:
+                truth = path / "truth" / f"s{spec.seed:05d}_{time.strftime('%Y%m%dT%H%M')}.fits"
+                if not truth.exists():
+                    truth.parent.mkdir(exist_ok=True)
+                    sun.carrington_map(time, shape=truth_shape).save(truth)
+            for observer_spec, instrument in spec.observers:
+                label, observer_at = _observer(observer_spec, rng)
+                observer = observer_at(time)
+                pair_id = _pair_id(spec.seed, time, label, instrument)
+                if pair_id in store:
+                    continue
+                euv, mag = observe_pair(sun, time, observer, instrument=instrument, npix=npix)
+                euv_data, mag_data, disk = _prepare(euv, mag, grid)
+                store.add(
+                    pair_id,
+                    euv=euv_data,
+                    mag=mag_data,
+                    disk=disk,
+                    split="series",
+                    meta=_meta(spec.seed, time, label, observer, instrument),
+                )
+    if tables:
+        table = vstack(tables, metadata_conflicts="silent")
+        table.meta = {"generator": GENERATOR}
+        table.write(path / "regions.ecsv", overwrite=True)
+    return PairStore.open(path)
+
+
+def _series_dict(spec):
+    out = asdict(spec)
+    out["cadence"] = f"{spec.cadence.to_value(u.day)} d"
+    return out
+
+
+def open_synthetic_dataset(path):
+    """
+    Open a store written by `write_synthetic_dataset` or `write_time_series`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The store's directory.
+
+    Returns
+    -------
+    `~sunpy_magnetogan.pairs.PairStore`
+
+    Raises
+    ------
+    MagnetoGANError
+        If the store was not written by the synthetic generator.
+    """
+    store = PairStore.open(path)
+    if store.attrs.get("generator") != GENERATOR:
+        raise MagnetoGANError(f"{path} is a pair store but not a synthetic one (no generator={GENERATOR!r})")
+    return store
+
+
+def read_region_truth(path, *, seed=None):
+    """
+    The ground-truth active regions of a time series store.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Directory written by `write_time_series`.
+    seed : int, optional
+        Only this Sun.
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        One row per region and time (columns of
+        `~sunpy_magnetogan.synthetic.SyntheticSun.active_regions` plus ``time`` and ``seed``).
+    """
+    with u.add_enabled_units([MSH]):
+        table = QTable.read(Path(path) / "regions.ecsv")
+    if seed is not None:
+        table = table[table["seed"] == seed]
+    return table
