@@ -128,6 +128,13 @@ class EUVNormalization:
         """The settings as a JSON-friendly dict."""
         return {"kind": "percentile", **asdict(self)}
 
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of `to_dict`."""
+        if d.get("kind", "percentile") != "percentile":
+            raise ValueError(f"unknown EUV normalisation kind {d.get('kind')!r}")
+        return cls(lower=d["lower"], upper=d["upper"], stretch=d["stretch"])
+
 
 @dataclass(frozen=True)
 class MagnetogramNormalization:

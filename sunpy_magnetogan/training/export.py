@@ -1,0 +1,79 @@
+"""
+From a training run to a shippable model: generator weights + model card.
+
+Only the generator is exported (the discriminators are not needed to generate), as
+safetensors, with a card that makes the file self-describing: the architecture, the
+normalisations and the model grid the model was trained with, the training data, and the
+evaluation figures. The card's ``sha256`` is computed from the bytes written.
+"""
+
+import logging
+
+from sunpy_magnetogan.training.checkpoint import load_checkpoint, load_generator
+
+__all__ = ["export_model"]
+
+log = logging.getLogger(__name__)
+
+
+def export_model(
+    run,
+    path,
+    *,
+    name,
+    grid,
+    euv_normalization,
+    description="",
+    training_data="",
+    metrics=None,
+    version="",
+    license="BSD-2-Clause",
+):
+    """
+    Export the generator of a training checkpoint as weights + model card.
+
+    Parameters
+    ----------
+    run : str or os.PathLike
+        A run directory, its ``checkpoints`` directory or one checkpoint (the newest valid
+        checkpoint is used).
+    path : str or os.PathLike
+        The ``.safetensors`` file to write; the card goes to ``<path>.json``.
+    name : str
+        Registry name of the model.
+    grid : `~sunpy_magnetogan.grid.ModelGrid`
+        The model grid of the training data (its size and disk radius).
+    euv_normalization : `~sunpy_magnetogan.normalization.EUVNormalization`
+        The EUV normalisation of the training data.
+    description, training_data, version, license : str, optional
+        Card fields.
+    metrics : dict, optional
+        Evaluation figures to record in the card.
+
+    Returns
+    -------
+    `~sunpy_magnetogan.weights.ModelCard`
+        The card as written.
+    """
+    from sunpy_magnetogan.weights import save_weights
+
+    generator, model_config = load_generator(run)
+    meta = load_checkpoint(run)["meta"]
+    card = {
+        "name": name,
+        "description": description,
+        "architecture": model_config.to_dict(),
+        "normalization": {
+            "magnetogram": meta["normalization"],
+            "euv": euv_normalization.to_dict(),
+            "grid": grid.to_dict(),
+        },
+        "training_data": training_data,
+        "metrics": dict(metrics or {}),
+        "version": version,
+        "license": license,
+    }
+    state = {k: v.detach().clone() for k, v in generator.state_dict().items()}
+    written = save_weights(state, path, card=card)
+    log.info("exported %s (%d tensors) to %s", name, len(state), path)
+    return written
