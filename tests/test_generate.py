@@ -1,0 +1,139 @@
+"""generate_magnetogram / generate_magnetograms with a small randomly initialised model."""
+
+import astropy.units as u
+import numpy as np
+import pytest
+import sunpy.map
+import torch
+
+from sunpy_magnetogan.exceptions import CorruptFileError, UnsupportedWavelengthError
+from sunpy_magnetogan.generate import generate_magnetogram, generate_magnetograms, load_model, resolve_device
+from sunpy_magnetogan.grid import ModelGrid, disk_mask
+from sunpy_magnetogan.mapsource import MagnetoGANMap
+from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
+from sunpy_magnetogan.training import get_preset
+from sunpy_magnetogan.weights import register_model, save_weights, unregister_model
+
+from .helpers_maps import make_observer, make_test_map
+
+MODEL = "tiny-test-model"
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A 128 px compact pyramid with random weights, registered for this module only."""
+    torch.manual_seed(0)
+    model_config, _ = get_preset("compact")
+    generator, _ = model_config.build()
+    card = {
+        "name": MODEL,
+        "architecture": model_config.to_dict(),
+        "normalization": {
+            "magnetogram": MagnetogramNormalization().to_dict(),
+            "euv": EUVNormalization().to_dict(),
+            "grid": ModelGrid(128).to_dict(),
+        },
+    }
+    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
+    save_weights(generator.state_dict(), path, card=card)
+    register_model(path, name=MODEL, persist=False, overwrite=True)
+    yield MODEL
+    unregister_model(MODEL)
+
+
+def test_output_map_is_a_magnetogram_of_the_input_observer(tiny_model):
+    euv = make_test_map(512, roll=180 * u.deg, observer=make_observer(40 * u.deg, distance=0.97 * u.AU))
+    out = generate_magnetogram(euv, model=tiny_model, device="cpu")
+    assert isinstance(out, MagnetoGANMap)
+    assert out.unit == u.G
+    assert out.data.shape == (128, 128)
+    assert out.observer_coordinate.separation_3d(euv.observer_coordinate).to_value(u.m) < 1
+    assert out.date.isot[:19] == euv.reference_date.isot[:19]
+    assert out.meta["mganmodl"] == tiny_model
+    assert len(out.meta["mgansha"]) == 64
+    disk = disk_mask(ModelGrid(128))
+    assert np.all(np.isfinite(out.data[disk]))
+    assert np.all(np.isnan(out.data[~disk]))
+    # Within the normalisation's range (saturation 3000 G).
+    assert np.nanmax(np.abs(out.data)) <= 3000 + 1e-3
+
+
+def test_cpu_inference_is_deterministic(tiny_model):
+    euv = make_test_map(256)
+    first = generate_magnetogram(euv, model=tiny_model, device="cpu")
+    second = generate_magnetogram(euv, model=tiny_model, device="cpu")
+    assert np.array_equal(first.data, second.data, equal_nan=True)
+
+
+def test_model_is_cached_per_device(tiny_model):
+    assert load_model(tiny_model, device="cpu") is load_model(tiny_model, device="cpu")
+
+
+def test_bad_inputs_are_refused_before_the_model_runs(tiny_model):
+    with pytest.raises(UnsupportedWavelengthError, match="171"):
+        generate_magnetogram(make_test_map(128, wavelength=171 * u.AA), model=tiny_model, device="cpu")
+    with pytest.raises(ValueError, match="precision"):
+        generate_magnetogram(make_test_map(128), model=tiny_model, device="cpu", precision="int8")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised without a GPU")
+def test_cuda_without_gpu_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        resolve_device("cuda")
+    assert resolve_device(None).type == "cpu"
+
+
+def test_batch_generation_streams_writes_and_resumes(tiny_model, tmp_path):
+    inputs = []
+    for i, lon in enumerate((0, 30, -60, 180, 90)):
+        instrument = "EUVI" if lon else "AIA"
+        smap = make_test_map(256, instrument=instrument, observer=make_observer(lon * u.deg))
+        path = tmp_path / f"input_{i}.fits"
+        smap.save(path)
+        inputs.append(path)
+    out_dir = tmp_path / "out"
+    results = list(
+        generate_magnetograms(inputs, model=tiny_model, device="cpu", batch_size=2, output_dir=out_dir)
+    )
+    assert len(results) == 5
+    written = sorted(out_dir.glob("*_magnetogram.fits"))
+    assert [p.name for p in written] == [f"input_{i}_magnetogram.fits" for i in range(5)]
+    assert not list(out_dir.glob(".*tmp"))
+    # The far-side input keeps its far-side observer.
+    farside = sunpy.map.Map(out_dir / "input_3_magnetogram.fits")
+    assert isinstance(farside, MagnetoGANMap)
+    assert abs(farside.observer_coordinate.lon.to_value(u.deg)) == pytest.approx(180, abs=1e-6)
+    # Batched results equal one-by-one results.
+    single = generate_magnetogram(sunpy.map.Map(inputs[1]), model=tiny_model, device="cpu")
+    assert np.allclose(results[1].data, single.data, equal_nan=True, atol=1e-3)
+    # A second run skips what exists.
+    again = list(
+        generate_magnetograms(inputs, model=tiny_model, device="cpu", output_dir=out_dir, progress=False)
+    )
+    assert again == []
+
+
+def test_batch_generation_reports_corrupt_files(tiny_model, tmp_path):
+    bad = tmp_path / "broken.fits"
+    bad.write_bytes(b"not a fits file at all")
+    with pytest.raises(CorruptFileError, match="broken.fits"):
+        list(generate_magnetograms([bad], model=tiny_model, device="cpu", progress=False))
+
+
+def test_real_aia_jp2(tiny_model, real_aia304_map):
+    out = generate_magnetogram(real_aia304_map, model=tiny_model, device="cpu")
+    assert out.observer_coordinate.separation_3d(real_aia304_map.observer_coordinate).to_value(u.m) < 1
+    assert out.date.isot[:19] == real_aia304_map.reference_date.isot[:19]
+    assert out.unit == u.G
+    assert out.plot_settings["cmap"] == "hmimag"
+    assert np.all(np.isfinite(out.data[disk_mask(ModelGrid(128))]))
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu(tiny_model):
+    euv = make_test_map(256)
+    cpu = generate_magnetogram(euv, model=tiny_model, device="cpu")
+    gpu = generate_magnetogram(euv, model=tiny_model, device="cuda", precision="fp32")
+    disk = np.isfinite(cpu.data)
+    err = np.linalg.norm(gpu.data[disk] - cpu.data[disk]) / np.linalg.norm(cpu.data[disk])
+    assert err < 1e-2
