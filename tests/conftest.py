@@ -72,3 +72,35 @@ def device(request):
     import torch
 
     return torch.device(request.param)
+
+
+TINY_MODEL = "tiny-test-model"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A 128 px compact pyramid with random weights, registered for the test session."""
+    import torch
+
+    from sunpy_magnetogan.grid import ModelGrid
+    from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
+    from sunpy_magnetogan.training import get_preset
+    from sunpy_magnetogan.weights import register_model, save_weights, unregister_model
+
+    torch.manual_seed(0)
+    model_config, _ = get_preset("compact")
+    generator, _ = model_config.build()
+    card = {
+        "name": TINY_MODEL,
+        "architecture": model_config.to_dict(),
+        "normalization": {
+            "magnetogram": MagnetogramNormalization().to_dict(),
+            "euv": EUVNormalization().to_dict(),
+            "grid": ModelGrid(128).to_dict(),
+        },
+    }
+    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
+    save_weights(generator.state_dict(), path, card=card)
+    register_model(path, name=TINY_MODEL, persist=False, overwrite=True)
+    yield TINY_MODEL
+    unregister_model(TINY_MODEL)

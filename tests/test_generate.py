@@ -10,35 +10,8 @@ from sunpy_magnetogan.exceptions import CorruptFileError, UnsupportedWavelengthE
 from sunpy_magnetogan.generate import generate_magnetogram, generate_magnetograms, load_model, resolve_device
 from sunpy_magnetogan.grid import ModelGrid, disk_mask
 from sunpy_magnetogan.mapsource import MagnetoGANMap
-from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
-from sunpy_magnetogan.training import get_preset
-from sunpy_magnetogan.weights import register_model, save_weights, unregister_model
 
 from .helpers_maps import make_observer, make_test_map
-
-MODEL = "tiny-test-model"
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """A 128 px compact pyramid with random weights, registered for this module only."""
-    torch.manual_seed(0)
-    model_config, _ = get_preset("compact")
-    generator, _ = model_config.build()
-    card = {
-        "name": MODEL,
-        "architecture": model_config.to_dict(),
-        "normalization": {
-            "magnetogram": MagnetogramNormalization().to_dict(),
-            "euv": EUVNormalization().to_dict(),
-            "grid": ModelGrid(128).to_dict(),
-        },
-    }
-    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
-    save_weights(generator.state_dict(), path, card=card)
-    register_model(path, name=MODEL, persist=False, overwrite=True)
-    yield MODEL
-    unregister_model(MODEL)
 
 
 def test_output_map_is_a_magnetogram_of_the_input_observer(tiny_model):
