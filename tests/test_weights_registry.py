@@ -85,6 +85,8 @@ def builtin_dirs(tmp_path, monkeypatch, weights_env):
     with monkeypatch.context() as patch:
         patch.setattr(registry_module, "CARDS_DIR", cards_dir)
         patch.setattr(fetch_module, "EMBEDDED_DIR", embedded_dir)
+        # Forget the package's own built-in cards (e.g. the shipped default) for the test.
+        registry_module.reload_registry()
         yield cards_dir, embedded_dir
 
 

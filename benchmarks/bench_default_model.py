@@ -1,0 +1,118 @@
+"""
+Quality of a generator on the held-out synthetic seeds and on the semi-real HMI pair.
+
+* Table 1 metrics on the ``test`` split of a pair store (synthetic seeds 1000-1039, 2014,
+  never seen in training), for a training run (``--run``) or a registered model
+  (``--model``, e.g. the shipped ``default``);
+* the semi-real pair: the real HMI magnetogram of 2011-12-17 in ``../shared/data/real``,
+  binned 8 x 8, with its AIA 304 A image made by the synthetic Sun's forward model
+  (`sunpy_magnetogan.synthetic.euv304_from_magnetogram`); metrics and a comparison figure
+  (saved to ``benchmarks/output/semireal_comparison.png``).
+
+Run: ``python benchmarks/bench_default_model.py --dataset DIR --model default``
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+import sunpy.map
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REAL_DATA_DIR, describe_machine
+
+from sunpy_magnetogan.evaluation import StorePairs, evaluate_pairs, format_summary, summarize
+from sunpy_magnetogan.evaluation_plots import plot_comparison
+from sunpy_magnetogan.generate import load_model
+from sunpy_magnetogan.metrics import compare_maps
+from sunpy_magnetogan.output import magnetogram_map
+from sunpy_magnetogan.pairs import PairStore
+from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
+
+OUTPUT = Path(__file__).resolve().parent / "output"
+KEYS = ("cc", "cc_binned", "flux_cc", "r1", "r2", "rmse_ssim", "rmse", "ssim", "psnr", "cc_ar", "flux_cc_ar")
+
+
+def run_predictor(run):
+    from sunpy_magnetogan.normalization import MagnetogramNormalization
+    from sunpy_magnetogan.training.checkpoint import load_checkpoint, load_generator
+
+    generator, _ = load_generator(run)
+    norm = MagnetogramNormalization.from_dict(load_checkpoint(run)["meta"]["normalization"])
+
+    def predict(euv):
+        with torch.inference_mode():
+            return norm.inverse(generator(torch.from_numpy(euv)[None, None])[-1][0, 0]).numpy()
+
+    return predict
+
+
+def model_predictor(name):
+    loaded = load_model(name, device="cpu")
+    return lambda euv: loaded.predict(euv[np.newaxis])[0]
+
+
+def synthetic_metrics(store, predict, max_pairs):
+    pairs = StorePairs(store, predict, split="test")
+    pairs.ids = pairs.ids[:max_pairs]
+    summary = summarize(evaluate_pairs(pairs, nan_policy="omit"))
+    print(f"held-out synthetic test split ({len(pairs)} pairs, 512 px full disk):")
+    print(format_summary(summary))
+    return {row["key"]: [float(row["mean"]), float(row["std"])] for row in summary if row["key"] in KEYS}
+
+
+def semireal_metrics(predict):
+    from sunpy_magnetogan.synthetic import euv304_from_magnetogram
+
+    path = REAL_DATA_DIR / "hmi_m_720s_2011-12-17T055810.fits"
+    if not path.is_file():
+        print(f"semi-real pair skipped: {path} not found")
+        return None
+    hmi = sunpy.map.Map(path).superpixel((8, 8) * u.pix, func=np.nanmean)
+    aia = euv304_from_magnetogram(hmi, instrument="AIA", rng=0)
+    euv = prepare_euv_map(aia)
+    truth = prepare_magnetogram_map(hmi)
+    generated = magnetogram_map(predict(euv.data), euv.geometry, model_name="evaluated", valid=euv.disk)
+    truth_map = magnetogram_map(truth.data, truth.geometry, model_name="HMI 2011-12-17", valid=truth.disk)
+    metrics = compare_maps(truth_map, generated, nan_policy="omit")
+    OUTPUT.mkdir(exist_ok=True)
+    figure = plot_comparison(
+        truth_map, generated, input=aia, title="semi-real pair: HMI 2011-12-17 and its synthetic AIA 304"
+    )
+    figure.savefig(OUTPUT / "semireal_comparison.png", dpi=100)
+    print("semi-real pair (real HMI 2011-12-17 binned 8x8, synthetic AIA 304 from it):")
+    keys = ("cc", "cc_binned", "r1", "r2", "rmse_ssim", "psnr", "flux_true", "flux_generated")
+    for key in keys:
+        value = metrics[key]
+        print(
+            f"  {key:<15} {value:.3e}" if isinstance(value, u.Quantity) else f"  {key:<15} {float(value):.3f}"
+        )
+    print(f"  figure: {OUTPUT / 'semireal_comparison.png'}")
+    return {k: float(u.Quantity(metrics[k]).value) for k in keys}
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dataset", type=Path, required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=Path, help="a training run directory")
+    source.add_argument("--model", help="a registered model name")
+    parser.add_argument("--max-pairs", type=int, default=None)
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON (for a model card)")
+    args = parser.parse_args()
+    print(describe_machine())
+    predict = run_predictor(args.run) if args.run else model_predictor(args.model)
+    results = {"synthetic_test": synthetic_metrics(PairStore.open(args.dataset), predict, args.max_pairs)}
+    results["semi_real_hmi_2011_12_17"] = semireal_metrics(predict)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
