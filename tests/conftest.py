@@ -6,6 +6,7 @@ README); they are never copied into the repository. Tests that need them use the
 fixtures below, which skip with a clear reason when the folder is absent.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -78,14 +79,14 @@ TINY_MODEL = "tiny-test-model"
 
 
 @pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory):
-    """A 128 px compact pyramid with random weights, registered for the test session."""
+def tiny_model_file(tmp_path_factory):
+    """Weights file of a 128 px compact pyramid with random weights (made once)."""
     import torch
 
     from sunpy_magnetogan.grid import ModelGrid
     from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
     from sunpy_magnetogan.training import get_preset
-    from sunpy_magnetogan.weights import register_model, save_weights, unregister_model
+    from sunpy_magnetogan.weights import save_weights
 
     torch.manual_seed(0)
     model_config, _ = get_preset("compact")
@@ -101,6 +102,16 @@ def tiny_model(tmp_path_factory):
     }
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     save_weights(generator.state_dict(), path, card=card)
-    register_model(path, name=TINY_MODEL, persist=False, overwrite=True)
+    return path
+
+
+@pytest.fixture
+def tiny_model(tiny_model_file):
+    """The name of the tiny random model, registered (for this process only) during the test."""
+    from sunpy_magnetogan.exceptions import ModelNotFoundError
+    from sunpy_magnetogan.weights import register_model, unregister_model
+
+    register_model(tiny_model_file, name=TINY_MODEL, persist=False, overwrite=True)
     yield TINY_MODEL
-    unregister_model(TINY_MODEL)
+    with contextlib.suppress(ModelNotFoundError):
+        unregister_model(TINY_MODEL)

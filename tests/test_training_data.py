@@ -50,7 +50,7 @@ def make_store(path, *, grid_size=32, n_train=4, n_test=2, seed=0):
 
 # ---------------------------------------------------------------- configs and presets
 def test_presets_describe_the_paper():
-    assert set(PRESETS) == {"paper", "pix2pix-imagegan", "pix2pix-patch64", "multilayer-patch64", "compact"}
+    assert {"paper", "pix2pix-imagegan", "pix2pix-patch64", "multilayer-patch64", "compact"} <= set(PRESETS)
     model, train = get_preset("paper")
     assert model.level_sizes == (128, 256, 512)
     assert model.patch_sizes == (64, 32, 16)
@@ -63,6 +63,20 @@ def test_presets_describe_the_paper():
     assert get_preset("pix2pix-imagegan")[0].discriminator == "imagegan"
     assert get_preset("pix2pix-patch64")[0].patch_sizes == (64,)
     assert get_preset("multilayer-patch64")[0].patch_sizes == (64, 64, 64)
+
+
+def test_default_preset_and_its_baselines_share_generator_and_budget():
+    pyramid, budget = get_preset("default")
+    assert pyramid.level_sizes == (128, 256, 512)
+    assert pyramid.patch_sizes == (64, 32, 16)
+    for name in ("pix2pix-compact", "pix2pix-compact-imagegan"):
+        model, train = get_preset(name)
+        assert model.n_levels == 1
+        assert model.generator_kwargs == pyramid.generator_kwargs
+        assert train == budget
+    generator, _ = pyramid.build()
+    # Small enough to ship inside the package (<= 12 MB of float32).
+    assert sum(p.numel() for p in generator.parameters()) * 4 <= 12e6
 
 
 def test_compact_preset_builds_small_networks():
