@@ -7,10 +7,20 @@ import zlib
 from pathlib import Path
 
 import matplotlib
+import sunpy_sphinx_theme
+from sphinx_gallery.sorting import ExplicitOrder
 
 matplotlib.use("Agg")
 
+import torch  # noqa: E402
+
 from sunpy_magnetogan import __version__  # noqa: E402
+
+# The gallery runs in this process. Its networks and images are small, and on a machine
+# whose cores are shared (CI runners, a busy laptop) torch's intra-op threads mostly wait
+# for each other: one thread makes the examples several times faster there and costs
+# little on an idle machine.
+torch.set_num_threads(int(os.environ.get("SUNPY_MAGNETOGAN_DOCS_THREADS", "1")))
 
 project = "sunpy-magnetogan"
 author = "The sunpy-magnetogan developers"
@@ -31,9 +41,17 @@ extensions = [
 ]
 
 html_theme = "sunpy"
+# The theme's own favicon link is relative to the site root and breaks on nested pages
+# (a 404 on every gallery and API page); giving Sphinx the same icon as html_favicon makes
+# it link the copy in _static with a correct relative path on every page.
+html_favicon = str(
+    Path(sunpy_sphinx_theme.__file__).parent / "theme" / "sunpy" / "static" / "img" / "sunpy_icon.svg"
+)
 html_title = f"sunpy-magnetogan {version}"
 html_static_path = ["_static"]
-templates_path = []
+# _templates/autosummary_core: automodapi's page templates plus, at the end of every
+# function and class page, a minigallery of the gallery examples that use the object.
+templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "generated/gallery/*.ipynb", "**/sg_execution_times.rst"]
 source_suffix = ".rst"
 master_doc = "index"
@@ -89,6 +107,14 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "only_warn_on_example_error": False,
     "matplotlib_animations": False,
+    "subsection_order": ExplicitOrder(
+        [
+            "../examples/generation",
+            "../examples/evaluation",
+            "../examples/farside",
+            "../examples/training",
+        ]
+    ),
     "within_subsection_order": "FileNameSortKey",
 }
 

@@ -10,6 +10,7 @@ import astropy.units as u
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from sunpy.visualization import axis_labels_from_ctype
 
 from sunpy_magnetogan.metrics.image import flux_cc
 
@@ -97,6 +98,18 @@ def plot_comparison(
         projection = source.wcs if _is_map(source) else None
         return fig.add_subplot(1, n_panels, index, projection=projection)
 
+    def finish_axes(ax, first):
+        if hasattr(ax, "coords"):
+            # Name the world axes as sunpy does ("Helioprojective Longitude (Solar-X)")
+            # instead of the WCS's physical types; the latitude only on the first panel.
+            ctype = ax.wcs.wcs.ctype
+            ax.coords[0].set_axislabel(axis_labels_from_ctype(ctype[0], None))
+            ax.coords[1].set_axislabel(axis_labels_from_ctype(ctype[1], None) if first else "")
+            if not first:
+                ax.coords[1].set_ticklabel_visible(False)
+        elif not first:
+            ax.set_yticklabels([])
+
     index = 1
     if input is not None:
         ax = new_axes(index, input)
@@ -109,18 +122,21 @@ def plot_comparison(
             lo, hi = np.nanpercentile(data, [0.5, 99.5])
             ax.imshow(data, origin="lower", cmap=colormaps["sdoaia304"], vmin=lo, vmax=hi)
         ax.set_title("Input (EUV)")
+        finish_axes(ax, index == 1)
         index += 1
     field_axes = []
     for label, data, source in (("Truth", b_true, truth), ("Generated", b_gen, generated)):
         ax = new_axes(index, source)
         image = ax.imshow(data, origin="lower", cmap=cmap, vmin=-vmax, vmax=vmax)
         ax.set_title(label)
+        finish_axes(ax, index == 1)
         field_axes.append(ax)
         index += 1
     fig.colorbar(image, ax=field_axes, label="B (G)", shrink=0.8)
     ax = new_axes(index, truth)
     image = ax.imshow(diff, origin="lower", cmap=cmap, vmin=-diff_vmax, vmax=diff_vmax)
     ax.set_title("Generated - truth")
+    finish_axes(ax, False)
     fig.colorbar(image, ax=ax, label="ΔB (G)", shrink=0.8)
     if title:
         fig.suptitle(title)
