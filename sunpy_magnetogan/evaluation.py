@@ -115,6 +115,16 @@ class EvaluationResult:
         Table-1 summary (`summarize`).
     files : dict
         Name -> `~pathlib.Path` of every file written.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.evaluation import run_evaluation
+    >>> rng = np.random.default_rng(2)
+    >>> pairs = [(t, t + rng.normal(0, 30, t.shape)) for t in rng.normal(0, 300, (3, 64, 64))]
+    >>> result = run_evaluation(pairs, tmp_path / "eval", n_figures=0)
+    >>> len(result.table), str(result.summary["key"][0]), sorted(result.files)[:2]
+    (3, 'cc', ['flux_scatter', 'per_pair_csv'])
     """
 
     table: QTable
@@ -202,6 +212,15 @@ def evaluate_pair(pair, *, settings=None, reproject=False, nan_policy="raise"):
     dict
         ``pair_id``, ``date`` (ISO time of the truth map, empty for arrays) and the keys of
         `~sunpy_magnetogan.metrics.METRIC_NAMES`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.evaluation import evaluate_pair
+    >>> truth = np.random.default_rng(0).normal(0, 200, (64, 64))
+    >>> row = evaluate_pair((truth, -truth))  # every polarity reversed
+    >>> round(row["cc"], 3), round(row["r1"], 3)
+    (-1.0, 0.0)
     """
     row, _, _ = _evaluate(_as_pair(pair, 0), settings or MetricSettings(), reproject, nan_policy)
     return row
@@ -370,6 +389,16 @@ def write_results(output_dir, table, summary):
     -------
     dict
         Name -> `~pathlib.Path` of each file written.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.evaluation import evaluate_pairs, summarize, write_results
+    >>> truths = np.random.default_rng(3).normal(0, 300, (2, 64, 64))
+    >>> table = evaluate_pairs([(t, t) for t in truths])
+    >>> files = write_results(tmp_path / "out", table, summarize(table))
+    >>> sorted(path.name for path in files.values())
+    ['per_pair.csv', 'per_pair.ecsv', 'settings.json', 'summary.ecsv', 'summary.txt']
     """
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -428,6 +457,18 @@ def run_evaluation(
     Returns
     -------
     EvaluationResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.evaluation import run_evaluation
+    >>> rng = np.random.default_rng(1)
+    >>> pairs = [(t, 0.8 * t) for t in rng.normal(0, 300, (2, 64, 64))]
+    >>> result = run_evaluation(pairs, tmp_path / "evaluation", n_figures=1)
+    >>> sorted(p.name for p in (tmp_path / "evaluation" / "figures").iterdir())
+    ['comparison_pair00000.png', 'flux_scatter.png']
+    >>> print((tmp_path / "evaluation" / "summary.txt").read_text().splitlines()[2])
+    Pixel-to-pixel CC         1.000 ± 0.000
     """
     from sunpy_magnetogan.evaluation_plots import plot_comparison, plot_flux_scatter
 
@@ -482,6 +523,20 @@ class MapFilePairs(Sequence):
     Files present in only one directory are skipped with a log message. Pair ids are the
     file names without extension. Files are read with `sunpy_magnetogan.validation.read_map`,
     so an unreadable file raises `~sunpy_magnetogan.exceptions.CorruptFileError`.
+
+    Examples
+    --------
+    >>> import shutil
+    >>> from sunpy_magnetogan.evaluation import MapFilePairs, evaluate_pairs
+    >>> from sunpy_magnetogan.sample import SAMPLE_HMI
+    >>> for folder in ("truth", "generated"):
+    ...     (tmp_path / folder).mkdir()
+    ...     _ = shutil.copy(SAMPLE_HMI, tmp_path / folder / "20140205_1200.fits")
+    >>> pairs = MapFilePairs(tmp_path / "truth", tmp_path / "generated")
+    >>> len(pairs), pairs[0].pair_id
+    (1, '20140205_1200')
+    >>> round(float(evaluate_pairs(pairs, nan_policy="omit")["cc"][0]), 3)  # a map against itself
+    1.0
     """
 
     def __init__(self, truth_dir, generated_dir, *, input_dir=None, patterns=FITS_PATTERNS):
@@ -536,6 +591,22 @@ class StorePairs(Sequence):
         trained generator.
     split : str, optional
         Only the pairs of this split (all by default).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.evaluation import StorePairs, evaluate_pairs
+    >>> from sunpy_magnetogan.grid import disk_mask, ModelGrid
+    >>> from sunpy_magnetogan.pairs import PairStore
+    >>> store = PairStore.create(tmp_path / "pairs", grid_size=64)
+    >>> disk = disk_mask(ModelGrid(64))
+    >>> mag = np.where(disk, np.random.default_rng(0).normal(0, 100, disk.shape), 0).astype("float32")
+    >>> euv = np.where(disk, np.tanh(np.abs(mag) / 100), -1).astype("float32")
+    >>> store.add("p0", euv=euv, mag=mag, disk=disk, split="test")
+    >>> pairs = StorePairs(store, lambda euv: 100 * euv, split="test")  # a (poor) stand-in model
+    >>> table = evaluate_pairs(pairs)
+    >>> str(table["pair_id"][0]), bool(table["cc"][0] < 0.5)
+    ('p0', True)
     """
 
     def __init__(self, store, predict, *, split=None):

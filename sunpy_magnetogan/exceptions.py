@@ -13,6 +13,7 @@ import warnings
 from sunpy.util.exceptions import SunpyUserWarning
 
 __all__ = [
+    "ArchiveError",
     "BadPixelWarning",
     "CacheError",
     "CheckpointError",
@@ -164,6 +165,13 @@ def warn_user(message, category=MagnetoGANWarning, stacklevel=2):
     stacklevel : int, optional
         As for `warnings.warn`; the default points at the caller of the function that
         calls ``warn_user``.
+
+    Examples
+    --------
+    >>> import pytest
+    >>> from sunpy_magnetogan.exceptions import BadPixelWarning, warn_user
+    >>> with pytest.warns(BadPixelWarning, match="3 NaN pixels"):
+    ...     warn_user("3 NaN pixels on the disk were left out", BadPixelWarning)
     """
     if not issubclass(category, MagnetoGANWarning):
         raise TypeError(f"category must be a MagnetoGANWarning subclass, not {category!r}")
@@ -215,4 +223,11 @@ class QualityRejectedError(InputMapError):
     """
     An observation fails the data-quality checks (``QUALITY`` flags, eclipse, missing
     data, non-science image) and is not used for training.
+    """
+
+
+class ArchiveError(MagnetoGANError):
+    """
+    An archive-scale generation run cannot start: two inputs would write the same output
+    file, or another run holds the output directory.
     """

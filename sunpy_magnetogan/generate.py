@@ -64,7 +64,11 @@ class LoadedModel:
     ----------
     generator : torch.nn.Module
         The pyramid generator in eval mode; maps ``(B, 1, N, N)`` EUV in [-1, 1] to a list
-        of levels whose last is ``(B, 1, N, N)`` in [-1, 1].
+        of levels whose last is ``(B, 1, N, N)`` in [-1, 1]. Unless loaded with
+        ``optimize=False`` it is the inference-optimised copy
+        (`sunpy_magnetogan.nn.fuse.optimize_for_inference`: batch norms folded into the
+        convolutions, channels-last weights, matrix-product transposed convolutions where
+        they are faster on the CPU), and with ``compile=True`` a `torch.compile` wrapper.
     card : `~sunpy_magnetogan.weights.ModelCard`
         The model card.
     grid : `~sunpy_magnetogan.grid.ModelGrid`
@@ -72,6 +76,28 @@ class LoadedModel:
     euv_normalization : `~sunpy_magnetogan.normalization.EUVNormalization`
     magnetogram_normalization : `~sunpy_magnetogan.normalization.MagnetogramNormalization`
     device : torch.device
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.generate import load_model
+    >>> from sunpy_magnetogan.grid import ModelGrid
+    >>> from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
+    >>> from sunpy_magnetogan.training import get_preset
+    >>> from sunpy_magnetogan.weights import register_model, save_weights, unregister_model
+    >>> config, _ = get_preset("compact")  # a 128 px model with random weights, registered for the example
+    >>> generator, _ = config.build()
+    >>> card = {"name": "doc-compact", "architecture": config.to_dict(), "normalization": {
+    ...     "magnetogram": MagnetogramNormalization().to_dict(), "euv": EUVNormalization().to_dict(),
+    ...     "grid": ModelGrid(128).to_dict()}}
+    >>> _ = save_weights(generator.state_dict(), tmp_path / "compact.safetensors", card=card)
+    >>> _ = register_model(tmp_path / "compact.safetensors", name="doc-compact", cache_dir=tmp_path)
+    >>> model = load_model("doc-compact", device="cpu")
+    >>> model.name, model.grid.size, model.device
+    ('doc-compact', 128, device(type='cpu'))
+    >>> model.predict(np.zeros((2, 128, 128), dtype=np.float32)).shape  # Gauss
+    (2, 128, 128)
+    >>> _ = unregister_model("doc-compact")
     """
 
     generator: torch.nn.Module
@@ -101,7 +127,10 @@ class LoadedModel:
         numpy.ndarray
             ``(B, N, N)`` float32 field in Gauss.
         """
-        x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).unsqueeze(1).to(self.device)
+        x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).unsqueeze(1)
+        if self.device.type == "cuda":
+            # Page-locked memory makes the copy asynchronous and faster.
+            x = x.pin_memory().to(self.device, non_blocking=True)
         dtype = _autocast_dtype(precision, self.device)
         with torch.inference_mode():
             if dtype is None:
@@ -123,7 +152,8 @@ def _autocast_dtype(precision, device):
 
 
 @functools.lru_cache(maxsize=4)
-def _load_model_cached(model, device, cache_dir, offline):
+def _load_model_cached(model, device, cache_dir, offline, optimize, compile):
+    from sunpy_magnetogan.nn.fuse import optimize_for_inference
     from sunpy_magnetogan.training.config import ModelConfig
     from sunpy_magnetogan.weights import load_state_dict
 
@@ -131,7 +161,16 @@ def _load_model_cached(model, device, cache_dir, offline):
     config = ModelConfig.from_dict(card.architecture)
     generator, _ = config.build()
     generator.load_state_dict(state, strict=True)
-    generator.eval().to(device)
+    generator.eval()
+    if optimize:
+        generator = optimize_for_inference(generator, device=device, inplace=True)
+    else:
+        generator.to(device)
+    if compile:
+        # CUDA graphs on the GPU (the networks are launch-bound at small batches); on the CPU,
+        # inductor's fused C++ kernels. Each new batch size compiles once more.
+        mode = "reduce-overhead" if device.type == "cuda" else None
+        generator = torch.compile(generator, mode=mode, dynamic=False)
     norms = card.normalization
     return LoadedModel(
         generator=generator,
@@ -143,9 +182,9 @@ def _load_model_cached(model, device, cache_dir, offline):
     )
 
 
-def load_model(model="default", *, device=None, cache_dir=None, offline=None):
+def load_model(model="default", *, device=None, cache_dir=None, offline=None, optimize=True, compile=False):
     """
-    Load a registered model for inference (cached per model and device).
+    Load a registered model for inference (cached per model, device and options).
 
     Parameters
     ----------
@@ -158,6 +197,15 @@ def load_model(model="default", *, device=None, cache_dir=None, offline=None):
         Weights cache directory (see `sunpy_magnetogan.weights.fetch_weights`).
     offline : bool, optional
         Use only the cache (no download).
+    optimize : bool, optional
+        Run the inference-optimised copy of the generator
+        (`sunpy_magnetogan.nn.fuse.optimize_for_inference`): the same results to float32
+        rounding (relative difference below 1e-5), about 1.5-3x faster on the CPU. False
+        runs the generator exactly as trained.
+    compile : bool, optional
+        Also wrap the generator in `torch.compile` (CUDA graphs on a GPU). The first call
+        for each batch size compiles (tens of seconds to minutes), so this pays only for
+        long runs; results agree to float32 rounding.
 
     Returns
     -------
@@ -166,7 +214,12 @@ def load_model(model="default", *, device=None, cache_dir=None, offline=None):
     if isinstance(model, LoadedModel):
         return model
     return _load_model_cached(
-        str(model), resolve_device(device), None if cache_dir is None else str(cache_dir), offline
+        str(model),
+        resolve_device(device),
+        None if cache_dir is None else str(cache_dir),
+        offline,
+        bool(optimize),
+        bool(compile),
     )
 
 
@@ -206,7 +259,7 @@ def generate_magnetogram(
     Examples
     --------
     >>> import sunpy.map
-    >>> from sunpy_magnetogan import generate_magnetogram
+    >>> from sunpy_magnetogan.generate import generate_magnetogram
     >>> aia = sunpy.map.Map("aia_304.fits")  # doctest: +SKIP
     >>> magnetogram = generate_magnetogram(aia)  # doctest: +SKIP
     >>> magnetogram.peek()  # doctest: +SKIP
@@ -329,7 +382,8 @@ def _output_path(output_dir, label):
     for suffix in (".fits", ".fts", ".fit", ".jp2", ".gz"):
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
-    return output_dir / f"{stem.replace(' ', '_')}_magnetogram.fits"
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
+    return output_dir / f"{safe}_magnetogram.fits"
 
 
 def _write_atomic(smap, path):

@@ -56,6 +56,20 @@ class ModelGeometry:
         Length-2 offset of that map.
     source : dict
         What the input was: instrument, detector, wavelength, observatory, date, unit.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.geometry import geometry_from_map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> geometry = geometry_from_map(sunpy.map.Map(SAMPLE_AIA304))
+    >>> geometry.input_shape, geometry.grid.size
+    ((1024, 1024), 512)
+    >>> a = geometry.matrix  # about 2 input pixels per model pixel, no roll
+    >>> round(float(a[0, 0]), 2), round(float(a[1, 1]), 2), round(abs(float(a[0, 1])), 6)
+    (1.98, 1.98, 0.0)
+    >>> geometry.header()["ctype1"]
+    'HPLN-TAN'
     """
 
     grid: ModelGrid
@@ -172,6 +186,16 @@ def geometry_from_map(smap, grid=None):
     Returns
     -------
     ModelGeometry
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.geometry import geometry_from_map
+    >>> from sunpy_magnetogan.grid import ModelGrid
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> geometry = geometry_from_map(sunpy.map.Map(SAMPLE_AIA304), ModelGrid(128))
+    >>> geometry.grid.radius_px, geometry.source["instrument"]
+    (51.2, 'AIA 4')
     """
     grid = grid or ModelGrid()
     observer = smap.observer_coordinate.transform_to("heliographic_stonyhurst")
@@ -244,6 +268,17 @@ def resample_from_input(data, geometry, *, valid=None, order=1, min_coverage=0.5
         float32, shape ``geometry.grid.shape``; 0 where invalid.
     coverage : numpy.ndarray
         bool, same shape: True where the image is valid.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.geometry import geometry_from_map, resample_from_input
+    >>> from sunpy_magnetogan.sample import SAMPLE_HMI
+    >>> hmi = sunpy.map.Map(SAMPLE_HMI)
+    >>> geometry = geometry_from_map(hmi)
+    >>> image, coverage = resample_from_input(hmi.data, geometry)
+    >>> image.shape, bool(coverage[255, 255]), bool(coverage[0, 0])
+    ((512, 512), True, False)
     """
     data = np.asarray(data)
     if data.shape != tuple(geometry.input_shape):
@@ -316,6 +351,17 @@ def resample_to_input(image, geometry, *, order=1):
     -------
     numpy.ndarray
         float32, shape ``geometry.input_shape``; NaN outside the model grid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.geometry import geometry_from_map, resample_to_input
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> geometry = geometry_from_map(sunpy.map.Map(SAMPLE_AIA304))
+    >>> back = resample_to_input(np.ones(geometry.grid.shape), geometry)
+    >>> back.shape, float(np.nanmax(back))
+    ((1024, 1024), 1.0)
     """
     image = np.asarray(image, dtype=np.float32)
     inv = np.linalg.inv(geometry.matrix)

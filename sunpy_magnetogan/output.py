@@ -53,6 +53,19 @@ def magnetogram_map(data, geometry, *, model_name, weights_sha256=None, valid=No
     -------
     `~sunpy_magnetogan.mapsource.MagnetoGANMap`
         Data in Gauss (float32), ``BUNIT = 'G'``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.output import magnetogram_map
+    >>> from sunpy_magnetogan.preprocess import prepare_euv_map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> prepared = prepare_euv_map(sunpy.map.Map(SAMPLE_AIA304))
+    >>> field = np.full(prepared.data.shape, 25.0)  # a model's output, in Gauss
+    >>> smap = magnetogram_map(field, prepared.geometry, model_name="demo", valid=prepared.disk)
+    >>> type(smap).__name__, smap.unit, smap.meta["mganmodl"], bool(np.isnan(smap.data[0, 0]))
+    ('MagnetoGANMap', Unit("G"), 'demo', True)
     """
     from sunpy_magnetogan import __version__
 

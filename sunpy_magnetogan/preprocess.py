@@ -45,6 +45,17 @@ class PreparedImage:
     report : dict
         What preprocessing found and did: counts of non-finite and negative input pixels
         on the disk, disk coverage, normalisation limits.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.preprocess import prepare_euv_map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> prepared = prepare_euv_map(sunpy.map.Map(SAMPLE_AIA304))
+    >>> prepared.data.shape, prepared.data.dtype, float(prepared.data.min())
+    ((512, 512), dtype('float32'), -1.0)
+    >>> bool(prepared.disk[255, 255]), bool(prepared.disk[0, 0])
+    (True, False)
     """
 
     data: np.ndarray = field(repr=False)
@@ -194,6 +205,17 @@ def prepare_magnetogram_map(smap, *, grid=None):
     -------
     PreparedImage
         ``data`` in Gauss, float32, shape ``(N, N)``; 0 off the disk and where invalid.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.grid import ModelGrid
+    >>> from sunpy_magnetogan.preprocess import prepare_magnetogram_map
+    >>> from sunpy_magnetogan.sample import SAMPLE_HMI
+    >>> hmi = sunpy.map.Map(SAMPLE_HMI)  # 1024 px, Gauss
+    >>> prepared = prepare_magnetogram_map(hmi, grid=ModelGrid(256))
+    >>> prepared.data.shape, float(prepared.data[0, 0])  # 0 G off the disk
+    ((256, 256), 0.0)
     """
     grid = grid or ModelGrid()
     to_gauss = validate_magnetogram_map(smap)

@@ -38,6 +38,15 @@ def make_sample_files(directory=_DIR, *, npix=1024):
     -------
     tuple of pathlib.Path
         The AIA 304 and HMI files.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import make_sample_files
+    >>> aia_path, hmi_path = make_sample_files(tmp_path, npix=128)
+    >>> aia, hmi = sunpy.map.Map(aia_path), sunpy.map.Map(hmi_path)
+    >>> aia.detector, hmi.detector, aia.date == hmi.date, aia.data.shape
+    ('AIA', 'HMI', True, (128, 128))
     """
     from astropy.io import fits
 

@@ -63,6 +63,17 @@ def read_map(path):
         If the file does not exist.
     CorruptFileError
         If the file cannot be read as a single solar image (truncated, not FITS/JP2, ...).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> from sunpy_magnetogan.validation import read_map
+    >>> read_map(SAMPLE_AIA304).detector
+    'AIA'
+    >>> read_map(tmp_path / "missing.fits")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: ...
     """
     path = Path(path)
     if not path.is_file():
@@ -107,6 +118,14 @@ def euv_instrument(smap):
     -------
     str or None
         ``"AIA"``, ``"EUVI"`` or None when the map is from neither.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> from sunpy_magnetogan.validation import euv_instrument
+    >>> euv_instrument(sunpy.map.Map(SAMPLE_AIA304)), euv_instrument(sunpy.map.Map(SAMPLE_HMI))
+    ('AIA', None)
     """
     instrument = str(smap.instrument or "").upper()
     detector = str(smap.detector or "").upper()
@@ -195,6 +214,18 @@ def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelen
         If the observer, the date or a helioprojective WCS is missing.
     InvalidDataError
         If the data are not a 2-D image.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> from sunpy_magnetogan.validation import validate_euv_map
+    >>> validate_euv_map(sunpy.map.Map(SAMPLE_AIA304))
+    'AIA'
+    >>> validate_euv_map(sunpy.map.Map(SAMPLE_HMI))
+    Traceback (most recent call last):
+    ...
+    sunpy_magnetogan.exceptions.UnsupportedInstrumentError: ...
     """
     _check_is_map(smap)
     instrument = euv_instrument(smap)
@@ -250,6 +281,14 @@ def validate_magnetogram_map(smap):
         If ``smap`` is not a sunpy map.
     MissingMetadataError
         If the unit is missing or not a magnetic field, or the observer/date/WCS is missing.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_HMI
+    >>> from sunpy_magnetogan.validation import validate_magnetogram_map
+    >>> validate_magnetogram_map(sunpy.map.Map(SAMPLE_HMI))
+    <Quantity 1. G>
     """
     _check_is_map(smap)
     unit = smap.unit

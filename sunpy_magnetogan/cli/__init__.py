@@ -17,7 +17,20 @@ from sunpy_magnetogan.exceptions import MagnetoGANError
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: Modules (relative to this package) that each define one sub-command.
-SUBCOMMANDS = ("demo", "generate", "info", "evaluate", "synthetic", "train", "track", "synoptic", "models", "fetch", "prepare")
+SUBCOMMANDS = (
+    "demo",
+    "generate",
+    "info",
+    "evaluate",
+    "synthetic",
+    "train",
+    "track",
+    "synoptic",
+    "models",
+    "fetch",
+    "prepare",
+    "archive",
+)
 
 log = logging.getLogger("sunpy_magnetogan")
 

@@ -150,6 +150,13 @@ class QualityPolicy:
         missing telemetry blocks for EUVI).
     reject_near_real_time : bool
         Also reject AIA near-real-time (quicklook) images.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import QualityPolicy
+    >>> strict = QualityPolicy(max_missing_fraction=0.001)
+    >>> 0 in strict.aia_reject_bits  # AIA QUALITY bit 0 rejects an image
+    True
     """
 
     aia_reject_bits: tuple = AIA_REJECT_BITS
@@ -188,6 +195,16 @@ class QualityReport:
         Every ``QUALITY`` bit that is set, decoded (including harmless ones).
     missing_fraction : float or None
         Fraction of missing pixels, when it could be determined.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import assess_quality
+    >>> report = assess_quality(aia)
+    >>> report.ok, report.reasons
+    (True, ())
     """
 
     ok: bool
@@ -336,6 +353,20 @@ def check_quality(smap, *, policy=None):
     ------
     QualityRejectedError
         With every reason in the message.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import check_quality
+    >>> check_quality(hmi).ok
+    True
+    >>> hmi.meta["quality"] = 0x80000000  # HMI: no data
+    >>> check_quality(hmi)
+    Traceback (most recent call last):
+    ...
+    sunpy_magnetogan.exceptions.QualityRejectedError: ...
     """
     report = assess_quality(smap, policy=policy)
     if not report.ok:
@@ -355,6 +386,14 @@ class CalibrationTables:
         Master pointing table (`aiapy.calibrate.util.get_pointing_table`).
     correction : `~astropy.table.QTable`, optional
         Degradation correction table (`aiapy.calibrate.util.get_correction_table`).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import CalibrationTables
+    >>> tables = CalibrationTables()  # offline: no pointing or degradation table
+    >>> tables.pointing is None, tables.correction is None
+    (True, True)
+    >>> tables = CalibrationTables.fetch()  # doctest: +SKIP
     """
 
     pointing: object = None
@@ -412,6 +451,16 @@ class CalibrationResult:
         The calibrated map.
     steps : dict
         ``{step: "done..." or "skipped: reason"}``, in the order the steps were taken.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import prep_aia_map
+    >>> result = prep_aia_map(aia)  # offline: steps that need JSOC tables are skipped, and say so
+    >>> result.map.unit, result.steps["exposure"]
+    (Unit("DN / s"), 'done (EXPTIME 2.9 s)')
     """
 
     map: object
@@ -504,6 +553,16 @@ def prep_aia_map(smap, *, tables=None, register=True, normalize_exposure=True, c
         If the map is not an AIA map.
     InvalidDataError
         If exposure normalisation is asked for and the exposure time is unusable.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import prep_aia_map
+    >>> result = prep_aia_map(aia)
+    >>> result.steps["degradation"]
+    'skipped: no degradation correction table (offline; see CalibrationTables.fetch)'
     """
     if euv_instrument(smap) != "AIA":
         raise TypeError(
@@ -605,6 +664,17 @@ def calibrate_euvi_map(smap, *, subtract_bias=True, normalize_exposure=True):
     ------
     TypeError
         If the map is not an EUVI map.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_magnetogan.data import calibrate_euvi_map
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, observe_euvi, stereo_observer
+    >>> time = "2014-02-05T12:00"
+    >>> euvi = observe_euvi(SyntheticSun(1003), time, stereo_observer(time, -120 * u.deg), npix=128)
+    >>> result = calibrate_euvi_map(euvi)
+    >>> result.map.unit, result.steps["exposure"]
+    (Unit("DN / s"), 'done (EXPTIME 8 s)')
     """
     if euv_instrument(smap) != "EUVI":
         raise TypeError(f"calibrate_euvi_map needs a STEREO/EUVI map, got {type(smap).__name__}")

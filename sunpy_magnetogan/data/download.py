@@ -80,6 +80,14 @@ class DownloadJob:
         Path relative to the download directory, e.g. ``"files/aia304/2011/01/x.fits"``.
     size : int, optional
         Exact expected size in bytes; a file of another size is refused.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import DownloadJob
+    >>> job = DownloadJob("hmi.M_720s[2011.01.01_00:00:00_TAI]", "https://example.org/hmi.fits",
+    ...                   "files/hmi_los/2011/01/hmi.fits", size=1024)
+    >>> job.filename
+    'files/hmi_los/2011/01/hmi.fits'
     """
 
     key: str
@@ -103,6 +111,20 @@ class FetchSummary:
         ``{key: error message}`` for the files that failed (retried on the next run).
     removed_partials : int
         Left-over ``.part`` files deleted at the start.
+
+    Examples
+    --------
+    >>> import shutil
+    >>> from sunpy_magnetogan.data import DownloadJob, fetch_files
+    >>> from sunpy_magnetogan.sample import SAMPLE_HMI
+    >>> def copy_downloader(batch):  # stands in for parfive: copies instead of downloading
+    ...     for job, part in batch:
+    ...         _ = shutil.copy(SAMPLE_HMI, part)
+    ...         yield job, None
+    >>> jobs = [DownloadJob("hmi-1", "https://example.org/hmi1.fits", "files/hmi1.fits")]
+    >>> summary = fetch_files(jobs, tmp_path / "downloads", downloader=copy_downloader)
+    >>> summary.downloaded, summary.skipped, summary.failed
+    (['hmi-1'], [], {})
     """
 
     downloaded: list = field(default_factory=list)
@@ -170,6 +192,12 @@ class ParfiveDownloader:
         Parallel ranges per file.
     progress : bool, optional
         Show parfive's progress bars.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import ParfiveDownloader, fetch_files
+    >>> downloader = ParfiveDownloader(max_conn=1)  # the JSOC asks for one connection
+    >>> summary = fetch_files(jobs, "downloads", downloader=downloader)  # doctest: +SKIP
     """
 
     def __init__(self, *, max_conn=4, max_splits=1, progress=False):
@@ -259,6 +287,21 @@ def fetch_files(jobs, directory, *, manifest=None, downloader=None, batch_size=1
     ``KeyboardInterrupt``), the files already finished are recorded, the ``.part``
     files of the batch are deleted and the exception propagates; calling
     `fetch_files` again with the same jobs downloads only what is missing.
+
+    Examples
+    --------
+    >>> import shutil
+    >>> from sunpy_magnetogan.data import DownloadJob, fetch_files
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> def copy_downloader(batch):  # stands in for parfive: copies instead of downloading
+    ...     for job, part in batch:
+    ...         _ = shutil.copy(SAMPLE_AIA304, part)
+    ...         yield job, None
+    >>> jobs = [DownloadJob("aia-1", "https://example.org/aia1.fits", "files/aia1.fits")]
+    >>> fetch_files(jobs, tmp_path, downloader=copy_downloader).downloaded
+    ['aia-1']
+    >>> fetch_files(jobs, tmp_path, downloader=copy_downloader).skipped  # a second run resumes
+    ['aia-1']
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -419,6 +462,13 @@ def resolve_download_jobs(response, records):
     ------
     DataFetchError
         If the export or data request fails.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import resolve_download_jobs, search_records
+    >>> records, response = search_records("hmi_los", "2011-01-01", "2011-01-02",
+    ...                                    notify="you@example.org")  # doctest: +SKIP
+    >>> jobs = resolve_download_jobs(response, records)  # doctest: +SKIP
     """
     wanted = {r.key: r for r in records}
     jobs = [
@@ -455,6 +505,12 @@ class FetchReport:
         Files downloaded now / already complete.
     failed : dict
         ``{record key: message}`` for files that could not be fetched (retried next run).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import fetch_dataset
+    >>> report = fetch_dataset("aia_hmi_2011", "2011-01-01", "2011-01-31")  # doctest: +SKIP
+    >>> report.downloaded, report.skipped, report.failed  # doctest: +SKIP
     """
 
     directory: Path
@@ -551,6 +607,12 @@ def fetch_dataset(
         For an unknown source or an unusable combination of sources.
     DataFetchError
         If JSOC downloads are asked for without ``notify``, or a search fails.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import fetch_dataset
+    >>> report = fetch_dataset("aia_hmi_2011", "2011-01-01", "2011-01-31",
+    ...                        notify="you@example.org")  # doctest: +SKIP
     """
     from sunpy_magnetogan import __version__
 

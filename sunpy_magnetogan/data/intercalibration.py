@@ -102,6 +102,16 @@ def quiet_sun_quantiles(smap, *, levels=DEFAULT_LEVELS, max_radius=QUIET_SUN_RAD
     ------
     InvalidDataError
         If fewer than 200 valid disk pixels are found.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import quiet_sun_quantiles
+    >>> q = quiet_sun_quantiles(aia)
+    >>> len(q), bool((q[1:] > q[:-1]).all())  # the 10, 25, 50, 75 and 90th percentiles
+    (5, True)
     """
     grid = grid or ModelGrid()
     if not 0 < max_radius <= 1:
@@ -147,6 +157,19 @@ class QuantileReference:
         Size of the model grid the images were resampled to.
     method : str
         How it was made and how it is used.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import QuantileReference, quiet_sun_quantiles
+    >>> reference = QuantileReference.from_quantiles([quiet_sun_quantiles(aia)])
+    >>> reference.levels, reference.unit
+    ((10.0, 25.0, 50.0, 75.0, 90.0), 'DN / s')
+    >>> reference.save(tmp_path / "euv_reference.json")
+    >>> QuantileReference.load(tmp_path / "euv_reference.json") == reference
+    True
     """
 
     levels: tuple
@@ -275,6 +298,13 @@ class IntensityMapping:
         The fitted parameters.
     rms_log_residual : float
         RMS of the natural-log residuals at the matched percentiles (0 for a perfect fit).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import fit_intensity_mapping
+    >>> mapping = fit_intensity_mapping([10.0, 20.0, 40.0], [50.0, 100.0, 200.0])
+    >>> round(mapping.scale, 6), round(mapping.gamma, 6), round(mapping.rms_log_residual, 6)
+    (5.0, 1.0, 0.0)
     """
 
     scale: float
@@ -381,6 +411,22 @@ def intercalibrate_euvi(
         If the map is not an EUVI map.
     InvalidDataError
         If the fit fails or its exponent is outside ``gamma_range``.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.data import QuantileReference, calibrate_euvi_map, quiet_sun_quantiles
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, observe_euvi, stereo_observer
+    >>> reference = QuantileReference.from_quantiles([quiet_sun_quantiles(sunpy.map.Map(SAMPLE_AIA304))])
+    >>> time = "2014-02-05T12:00"
+    >>> euvi = observe_euvi(SyntheticSun(1003), time, stereo_observer(time, -120 * u.deg), npix=256)
+    >>> euvi = calibrate_euvi_map(euvi).map  # DN/s
+    >>> from sunpy_magnetogan.data import intercalibrate_euvi
+    >>> matched = intercalibrate_euvi(euvi, reference=reference)
+    >>> matched.detector, matched.observatory, "ICALGAMM" in matched.fits_header
+    ('EUVI', 'STEREO A', True)
     """
     instrument = validate_euv_map(smap, allow_other_wavelengths=allow_other_wavelengths)
     if instrument != "EUVI":

@@ -69,6 +69,16 @@ class Record:
         rounded, so they are not used to verify downloads).
     url : str, optional
         Direct download URL, when known without an export or data request.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.time import Time
+    >>> from sunpy_magnetogan.data import Record
+    >>> start = Time("2011-01-01T00:00")
+    >>> records = [Record("aia304", f"aia-{i}", start + i * 6 * u.h) for i in range(4)]
+    >>> records[1].time.isot, records[1] == Record("aia304", "aia-1", start)  # equal by source and key
+    ('2011-01-01T06:00:00.000', True)
     """
 
     source: str
@@ -219,6 +229,16 @@ class PairPlan:
         The EUV image.
     mag : Record or None
         The magnetogram (None for far-side inputs).
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.time import Time
+    >>> from sunpy_magnetogan.data import Record, select_farside
+    >>> records = [Record("euvi304_a", f"euvi-{i}", Time("2014-09-14T00:10") + i * 12 * u.h) for i in range(3)]
+    >>> plan = select_farside(records, prefix="euvi304_a")[0]
+    >>> plan.pair_id, plan.split, plan.mag is None
+    ('euvi304_a_20140914_0000', 'farside', True)
     """
 
     pair_id: str
@@ -267,6 +287,18 @@ def select_nearest(records, targets, *, tolerance):
     -------
     dict
         ``{target index: Record}`` for the targets that got a record.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.time import Time
+    >>> from sunpy_magnetogan.data import Record
+    >>> start = Time("2011-01-01T00:00")
+    >>> records = [Record("aia304", f"aia-{i}", start + i * 6 * u.h) for i in range(4)]
+    >>> from sunpy_magnetogan.data import select_nearest
+    >>> chosen = select_nearest(records, Time(["2011-01-01T00:05", "2011-01-01T12:00"]), tolerance=30 * u.min)
+    >>> {index: record.key for index, record in chosen.items()}
+    {0: 'aia-0', 1: 'aia-2'}
     """
     tol = _as_seconds(tolerance, "tolerance")
     records = sorted(records, key=lambda r: r.time.unix)
@@ -403,6 +435,15 @@ def select_farside(records, *, hours=(0, 12), tolerance=30 * u.min, prefix="euvi
     -------
     list of PairPlan
         With ``split="farside"`` and ``mag=None``, sorted by time.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.time import Time
+    >>> from sunpy_magnetogan.data import Record, select_farside
+    >>> records = [Record("euvi304_b", f"b{i}", Time("2014-09-14T00:10") + i * 4 * u.h) for i in range(6)]
+    >>> [plan.pair_id for plan in select_farside(records, prefix="euvi304_b")]  # one per synoptic time
+    ['euvi304_b_20140914_0000', 'euvi304_b_20140914_1200']
     """
     records = list(records)
     targets = _targets_for(records, hours, start, end)
@@ -477,6 +518,18 @@ def write_plan(path, plans):
     ----------
     path : str or os.PathLike
     plans : iterable of PairPlan
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.time import Time
+    >>> from sunpy_magnetogan.data import Record
+    >>> start = Time("2011-01-01T00:00")
+    >>> records = [Record("aia304", f"aia-{i}", start + i * 6 * u.h) for i in range(4)]
+    >>> from sunpy_magnetogan.data import select_farside, write_plan
+    >>> write_plan(tmp_path / "pairs.csv", select_farside([Record("euvi304_a", "e0", Time("2014-09-14T00:05"))]))
+    >>> (tmp_path / "pairs.csv").read_text().splitlines()[0].split(",")[:3]
+    ['pair_id', 'split', 'target']
     """
     rows = []
     for plan in plans:
@@ -504,6 +557,19 @@ def read_plan(path):
     Returns
     -------
     list of PairPlan
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.time import Time
+    >>> from sunpy_magnetogan.data import Record
+    >>> start = Time("2011-01-01T00:00")
+    >>> records = [Record("aia304", f"aia-{i}", start + i * 6 * u.h) for i in range(4)]
+    >>> from sunpy_magnetogan.data import read_plan, select_farside, write_plan
+    >>> plans = select_farside([Record("euvi304_a", "e0", Time("2014-09-14T00:05"))])
+    >>> write_plan(tmp_path / "pairs.csv", plans)
+    >>> read_plan(tmp_path / "pairs.csv") == plans
+    True
     """
 
     def record(row, prefix):

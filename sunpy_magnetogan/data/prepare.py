@@ -105,6 +105,16 @@ def calibrate_euv_map(smap, *, reference=None, tables=None, register=True, allow
     ------
     ValueError
         If an EUVI map is given without ``reference``.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import calibrate_euv_map
+    >>> calibrated = calibrate_euv_map(aia)  # AIA: prep to level 1.5 (offline as far as possible)
+    >>> calibrated.map.unit
+    Unit("DN / s")
     """
     instrument = euv_instrument(smap)
     if instrument == "AIA":
@@ -167,6 +177,17 @@ def prepare_input_map(
     `~sunpy_magnetogan.preprocess.PreparedImage`
         ``report["calibration"]`` holds the calibration steps; the geometry keeps the
         input's observer (SDO, STEREO-A or STEREO-B).
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import prepare_input_map
+    >>> from sunpy_magnetogan.grid import ModelGrid
+    >>> prepared = prepare_input_map(aia, grid=ModelGrid(256))
+    >>> prepared.data.shape, float(prepared.data.min()), float(prepared.data.max())
+    ((256, 256), -1.0, 1.0)
     """
     calibrated = calibrate_euv_map(
         smap,
@@ -196,6 +217,16 @@ class PreparedPair:
         The normalised EUV image and the magnetogram (Gauss) on the same grid.
     meta : dict
         Provenance (strings), written as manifest columns of the pair store.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import prepare_pair
+    >>> pair = prepare_pair(aia, hmi)
+    >>> pair.euv.data.shape, pair.mag.data.shape, pair.meta["euv_instrument"]
+    ((512, 512), (512, 512), 'AIA 4')
     """
 
     euv: object
@@ -269,6 +300,17 @@ def prepare_pair(
         If either observation fails the quality checks or too much of the disk has no data.
     InputMapError
         If the observations are too far apart in time, or not usable at all.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import prepare_pair
+    >>> from sunpy_magnetogan.grid import ModelGrid
+    >>> pair = prepare_pair(aia, hmi, grid=ModelGrid(128))
+    >>> pair.mag.data.shape, pair.mag.data.dtype, float(pair.meta["dt_s"])
+    ((128, 128), dtype('float32'), 0.0)
     """
     grid = grid or ModelGrid()
     normalization = normalization or EUVNormalization()
@@ -342,6 +384,12 @@ class PairInput:
         The AIA and HMI files.
     meta : dict, optional
         Extra provenance for the manifest (e.g. archive keys, the synoptic time as ``date``).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import PairInput
+    >>> PairInput("sdo_20110101_0000", "train", "aia.fits", "hmi.fits", meta={"date": "2011-01-01T00:00"}).split
+    'train'
     """
 
     pair_id: str
@@ -367,6 +415,18 @@ class PrepareReport:
         Planned pairs whose files are not (all) downloaded.
     reference : `~sunpy_magnetogan.data.intercalibration.QuantileReference` or None
         The AIA reference distribution of the training pairs.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import PairInput, prepare_pairs
+    >>> from sunpy_magnetogan.pairs import PairStore
+    >>> store = PairStore.create(tmp_path / "pairs", grid_size=128)
+    >>> report = prepare_pairs([PairInput("sample", "train", SAMPLE_AIA304, SAMPLE_HMI)], store)
+    >>> report.added, report.rejected, report.failed
+    (['sample'], {}, {})
     """
 
     added: list = field(default_factory=list)
@@ -433,6 +493,20 @@ def prepare_pairs(
     Returns
     -------
     PrepareReport
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import PairInput, prepare_pairs
+    >>> from sunpy_magnetogan.pairs import PairStore
+    >>> store = PairStore.create(tmp_path / "pairs", grid_size=128)
+    >>> report = prepare_pairs([PairInput("sample", "train", SAMPLE_AIA304, SAMPLE_HMI)], store)
+    >>> store.ids("train")
+    ['sample']
+    >>> prepare_pairs([PairInput("sample", "train", SAMPLE_AIA304, SAMPLE_HMI)], store).skipped  # resumable
+    ['sample']
     """
     from tqdm.auto import tqdm
 
@@ -501,6 +575,20 @@ def reference_from_store(store, *, split="train", levels=DEFAULT_LEVELS):
     -------
     `~sunpy_magnetogan.data.intercalibration.QuantileReference` or None
         None when no pair has the columns.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
+    >>> from sunpy_magnetogan.data import PairInput, prepare_pairs
+    >>> from sunpy_magnetogan.pairs import PairStore
+    >>> store = PairStore.create(tmp_path / "pairs", grid_size=128)
+    >>> report = prepare_pairs([PairInput("sample", "train", SAMPLE_AIA304, SAMPLE_HMI)], store)
+    >>> from sunpy_magnetogan.data import reference_from_store
+    >>> reference = reference_from_store(store)
+    >>> reference.n_images, reference.levels
+    (1, (10.0, 25.0, 50.0, 75.0, 90.0))
     """
     rows, dates, units = [], [], set()
     for pair_id in store.ids(split):
@@ -612,6 +700,11 @@ def prepare_dataset(
     -------
     PrepareReport
         Its ``reference`` is also written to ``out_dir / "euv_reference.json"``.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import prepare_dataset
+    >>> report = prepare_dataset("aia_hmi_2011", "pairs_2011", grid_size=512)  # doctest: +SKIP
     """
     from sunpy_magnetogan import __version__
     from sunpy_magnetogan.data.download import SETTINGS_FILE

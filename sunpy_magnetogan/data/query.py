@@ -74,6 +74,13 @@ class DataSource:
         VSO physical observable (``"LOS_magnetic_field"`` selects HMI magnetograms).
     default_provider : {"jsoc", "vso"}
         The archive used unless told otherwise.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import SOURCES
+    >>> source = SOURCES["hmi_los"]
+    >>> source.instrument, source.kind, source.jsoc_series, source.cadence
+    ('HMI', 'magnetogram', 'hmi.M_720s', <Quantity 720. s>)
     """
 
     name: str
@@ -213,6 +220,12 @@ def month_chunks(start, end):
     list of tuple
         ``(label, chunk_start, chunk_end)`` with ``label`` like ``"2011-01"``; the chunk
         ends are included and the chunks do not overlap.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import month_chunks
+    >>> [label for label, _, _ in month_chunks("2011-01-15", "2011-03-02")]
+    ['2011-01', '2011-02', '2011-03']
     """
     start, end = _utc(start), _utc(end)
     if end < start:
@@ -262,6 +275,15 @@ def build_query(source, start, end, *, provider=None, hours=SYNOPTIC_HOURS, wind
     ValueError
         For an unknown source or provider, a provider the source is not in, irregular
         hours, or a range without synoptic times.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import build_query
+    >>> query = build_query("aia304", "2011-01-01", "2011-01-31")  # AIA 304 at 00:00 and 12:00
+    >>> type(query).__name__
+    'AttrAnd'
+    >>> from sunpy.net import Fido
+    >>> result = Fido.search(query)  # doctest: +REMOTE_DATA
     """
     from sunpy.net import attrs as a
 
@@ -415,6 +437,12 @@ def search_records(source, start, end, *, provider=None, hours=SYNOPTIC_HOURS, w
     ------
     DataFetchError
         If the search fails (no network, archive error).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import search_records
+    >>> records, response = search_records("aia304", "2011-01-01", "2011-01-31")  # doctest: +SKIP
+    >>> records[0].source, records[0].time.isot  # doctest: +SKIP
     """
     from sunpy.net import Fido
 

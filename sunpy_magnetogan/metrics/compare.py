@@ -83,6 +83,16 @@ class MetricSettings:
         to pixels of each image so that the masks do not depend on resolution.
     ssim_window : int
         SSIM window in pixels (7).
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_magnetogan.metrics import MetricSettings
+    >>> settings = MetricSettings().replace(mu_min=0.2, threshold=20 * u.G)
+    >>> settings.mu_min, settings.threshold, settings.saturation
+    (0.2, <Quantity 20. G>, <Quantity 3000. G>)
+    >>> settings.to_dict()["ar_smoothing"]
+    7.0
     """
 
     mu_min: float = DEFAULT_MU_MIN
@@ -150,6 +160,18 @@ def pair_metrics(truth, generated, geometry, *, mask=None, settings=None):
         the same CC, R2, fluxes and R1 inside the active-region (``_ar``) and quiet-Sun
         (``_qs``) masks, ``ar_fraction`` (fraction of the disk pixels in active regions)
         and ``n_pixels`` (disk pixels used).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import METRIC_NAMES, grid_geometry, pair_metrics
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.normal(0, 100, (64, 64))
+    >>> metrics = pair_metrics(truth, 0.9 * truth, grid_geometry(64))
+    >>> list(metrics) == list(METRIC_NAMES)
+    True
+    >>> round(metrics["cc"], 3), round(metrics["r1"], 3), round(metrics["r2"], 3)
+    (1.0, 0.101, 0.01)
     """
     settings = settings or MetricSettings()
     b_true = truth.to_value(u.G) if isinstance(truth, u.Quantity) else np.asarray(truth, dtype=np.float64)
@@ -280,6 +302,16 @@ def aligned_fields(truth, generated, *, reproject=False, nan_policy="raise", mu_
         Their data in Gauss, shape ``(H, W)``.
     geometry : `~sunpy_magnetogan.metrics.DiskGeometry`
         The common grid's geometry.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.metrics import aligned_fields
+    >>> from sunpy_magnetogan.sample import SAMPLE_HMI
+    >>> hmi = sunpy.map.Map(SAMPLE_HMI)
+    >>> _, _, b_true, b_gen, geometry = aligned_fields(hmi, hmi, nan_policy="omit")
+    >>> b_true.shape == geometry.shape == (1024, 1024)
+    True
     """
     truth, generated = align_maps(truth, generated, reproject=reproject)
     geometry = disk_geometry(truth)

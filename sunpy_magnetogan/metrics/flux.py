@@ -63,6 +63,16 @@ class FluxQuantities:
         Solar-surface area of the pixels that entered the sums, in cm2.
     n_pixels : int
         Number of pixels that entered the sums.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import flux_from_arrays
+    >>> flux = flux_from_arrays(np.array([[300.0, -100.0]]), np.full((1, 2), 1e17), np.ones((1, 2)))
+    >>> flux.positive, flux.negative, flux.total_unsigned, flux.net
+    (<Quantity 3.e+19 Mx>, <Quantity -1.e+19 Mx>, <Quantity 4.e+19 Mx>, <Quantity 2.e+19 Mx>)
+    >>> sorted(flux.to_dict())
+    ['area', 'n_pixels', 'negative', 'net', 'positive', 'total_unsigned']
     """
 
     total_unsigned: u.Quantity

@@ -61,6 +61,18 @@ class DiskGeometry:
         Photospheric radius used, in m.
     dsun : `~astropy.units.Quantity`
         Observer - Sun-centre distance used, in m.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_magnetogan.metrics import grid_geometry
+    >>> geometry = grid_geometry(128)
+    >>> geometry.shape, int(geometry.on_disk.sum()) > 8000
+    ((128, 128), True)
+    >>> int(geometry.mask(0.5).sum()) < int(geometry.mask(0.1).sum())
+    True
+    >>> round(geometry.smoothing_px(7 * u.Mm), 2)  # 7 Mm at disk centre, in pixels
+    0.52
     """
 
     mu: np.ndarray
@@ -315,5 +327,14 @@ def on_disk_mask(smap, *, mu_min=0.0):
     -------
     numpy.ndarray
         Boolean, shape of the map's data.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.metrics import on_disk_mask
+    >>> from sunpy_magnetogan.sample import SAMPLE_HMI
+    >>> mask = on_disk_mask(sunpy.map.Map(SAMPLE_HMI), mu_min=0.1)
+    >>> mask.shape, bool(mask[512, 512]), bool(mask[0, 0])
+    ((1024, 1024), True, False)
     """
     return disk_geometry(smap).mask(mu_min)

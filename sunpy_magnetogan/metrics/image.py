@@ -150,6 +150,16 @@ def binned_cc(truth, generated, mask=None, *, bin_size=DEFAULT_BIN_SIZE):
     -------
     float
         Pearson's r over the complete blocks; NaN if fewer than two.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import binned_cc, pixel_cc
+    >>> rng = np.random.default_rng(0)
+    >>> truth = np.kron(rng.normal(0, 300, (8, 8)), np.ones((8, 8)))  # structure on 8 px blocks
+    >>> generated = truth + rng.normal(0, 300, truth.shape)  # plus pixel noise
+    >>> round(pixel_cc(truth, generated), 2), round(binned_cc(truth, generated, bin_size=8), 2)
+    (0.69, 0.99)
     """
     k = int(bin_size)
     if k < 1:
@@ -178,6 +188,14 @@ def r2_error(truth, generated, mask=None):
     -------
     float
         Dimensionless, 0 for identical maps; NaN if the true field is zero everywhere used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import r2_error
+    >>> truth = np.array([100.0, -200.0, 300.0])
+    >>> r2_error(truth, truth), r2_error(truth, np.zeros(3)), round(r2_error(truth, 0.5 * truth), 3)
+    (0.0, 1.0, 0.25)
     """
     a, b, used = _prepare(truth, generated, mask)
     den = float(np.sum(a[used] ** 2))
@@ -199,6 +217,13 @@ def rmse(truth, generated, mask=None):
     -------
     float
         NaN if no pixel is used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import rmse
+    >>> rmse(np.array([0.0, 0.0, 0.0, 0.0]), np.array([3.0, -3.0, 3.0, -3.0]))
+    3.0
     """
     a, b, used = _prepare(truth, generated, mask)
     if not used.any():
@@ -226,6 +251,13 @@ def psnr(truth, generated, mask=None, *, data_range):
     -------
     float
         In dB; ``inf`` for identical images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import psnr
+    >>> round(psnr(np.zeros((4, 4)), np.full((4, 4), 0.1), data_range=1.0), 2)  # RMSE 0.1
+    20.0
     """
     return _psnr_from_rmse(float(data_range), rmse(truth, generated, mask))
 
@@ -289,6 +321,17 @@ def ssim(
         Mean SSIM, in [-1, 1].
     ssim_map : numpy.ndarray
         Only if ``full``: the SSIM map, shape ``(H, W)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimage.metrics import structural_similarity
+    >>> from sunpy_magnetogan.metrics import ssim
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.random((32, 32))
+    >>> b = a + rng.normal(0, 0.1, a.shape)
+    >>> bool(np.isclose(ssim(a, b, data_range=1.0), structural_similarity(a, b, data_range=1.0)))
+    True
     """
     a = _gauss(truth)
     b = _gauss(generated)
@@ -349,6 +392,13 @@ def clip_and_scale(field, saturation=DEFAULT_SATURATION):
     -------
     numpy.ndarray
         ``(clip(B, -Bsat, Bsat) + Bsat) / (2 Bsat)``; NaN stays NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import clip_and_scale
+    >>> clip_and_scale(np.array([-5000.0, -1500.0, 0.0, 3000.0, np.nan]))
+    array([0.  , 0.25, 0.5 , 1.  ,  nan])
     """
     s = float(_gauss(saturation))
     if not s > 0:
@@ -379,6 +429,16 @@ def image_quality(truth, generated, mask=None, *, saturation=DEFAULT_SATURATION,
     dict
         ``rmse`` (normalised, dimensionless), ``ssim``, ``rmse_ssim`` (E of Eq. 9, lower is
         better) and ``psnr`` (dB).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import image_quality
+    >>> truth = np.zeros((32, 32))
+    >>> truth[8:24, 8:24] = 600.0
+    >>> quality = image_quality(truth, 0.8 * truth)
+    >>> {key: round(value, 3) for key, value in quality.items()}
+    {'rmse': 0.01, 'ssim': 0.99, 'rmse_ssim': 0.01, 'psnr': 40.0}
     """
     a, b, used = _prepare(truth, generated, mask)
     sa = clip_and_scale(a, saturation)
@@ -404,6 +464,13 @@ def relative_flux_error(flux_true, flux_generated):
     -------
     float or numpy.ndarray
         Dimensionless; NaN where ``Phi_true`` is 0.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_magnetogan.metrics import relative_flux_error
+    >>> round(relative_flux_error(2.0e22 * u.Mx, 1.7e22 * u.Mx), 3)
+    0.15
     """
     t = flux_true.to_value(u.Mx) if isinstance(flux_true, u.Quantity) else np.asarray(flux_true, float)
     g = (
@@ -430,6 +497,15 @@ def flux_cc(flux_true, flux_generated):
     -------
     float
         Pearson's r; NaN for fewer than two pairs.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_magnetogan.metrics import flux_cc
+    >>> true = [1.0e22, 2.0e22, 4.0e22, 3.0e22] * u.Mx
+    >>> generated = [1.2e22, 2.1e22, 3.5e22, 3.3e22] * u.Mx
+    >>> round(flux_cc(true, generated), 3)
+    0.97
     """
     t = flux_true.to_value(u.Mx) if isinstance(flux_true, u.Quantity) else np.asarray(flux_true, float)
     g = (
@@ -462,6 +538,16 @@ def activity_masks(truth, mask=None, *, threshold=100.0, sigma=2.0):
     -------
     active, quiet : numpy.ndarray
         Boolean ``(H, W)`` masks; disjoint, and their union is the (finite) mask.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import activity_masks
+    >>> field = np.zeros((32, 32))
+    >>> field[10:14, 10:14] = 800.0  # a small plage patch
+    >>> active, quiet = activity_masks(field, threshold=100.0, sigma=1.0)
+    >>> int(active.sum()), int((active | quiet).sum()), bool((active & quiet).any())
+    (32, 1024, False)
     """
     b = _gauss(truth)
     inside = np.isfinite(b)

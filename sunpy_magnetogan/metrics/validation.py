@@ -57,6 +57,18 @@ def check_magnetogram(smap, *, name="map"):
         If the map has no unit or one that is not a magnetic field (a
         `~sunpy_magnetogan.exceptions.MissingMetadataError`), or lacks the metadata that
         places it on the Sun.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.metrics import check_magnetogram
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    >>> check_magnetogram(sunpy.map.Map(SAMPLE_HMI))
+    Unit("G")
+    >>> check_magnetogram(sunpy.map.Map(SAMPLE_AIA304), name="truth")
+    Traceback (most recent call last):
+    ...
+    sunpy_magnetogan.exceptions.MissingMetadataError: truth map: ...
     """
     from sunpy_magnetogan.validation import validate_magnetogram_map
 
@@ -89,6 +101,18 @@ def compare_grids(truth, generated):
     -------
     list of str
         Human-readable differences; empty when the maps can be compared pixel by pixel.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.metrics import compare_grids
+    >>> from sunpy_magnetogan.sample import SAMPLE_HMI
+    >>> hmi = sunpy.map.Map(SAMPLE_HMI)
+    >>> compare_grids(hmi, hmi)
+    []
+    >>> compare_grids(hmi, hmi.superpixel([2, 2] * u.pix))
+    ['shapes differ ((1024, 1024) vs (512, 512))']
     """
     problems = []
     if truth.data.shape != generated.data.shape:

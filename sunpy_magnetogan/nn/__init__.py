@@ -23,6 +23,7 @@ from sunpy_magnetogan.nn.discriminators import (
     layout_receptive_field,
     patchgan_layout,
 )
+from sunpy_magnetogan.nn.fuse import fold_batchnorm, optimize_for_inference
 from sunpy_magnetogan.nn.generators import AtrousGenerator, ResNetGenerator, UNetGenerator
 from sunpy_magnetogan.nn.init import build_optimizer, init_weights
 from sunpy_magnetogan.nn.losses import GANLoss, discriminator_loss, generator_loss, l2_loss
@@ -57,11 +58,13 @@ __all__ = [
     "build_optimizer",
     "build_pyramid",
     "discriminator_loss",
+    "fold_batchnorm",
     "generator_loss",
     "image_pyramid",
     "init_weights",
     "l2_loss",
     "layout_receptive_field",
+    "optimize_for_inference",
     "patchgan_layout",
     "receptive_field",
     "register_discriminator",

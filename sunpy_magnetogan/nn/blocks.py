@@ -99,6 +99,13 @@ class ConvBlock(nn.Sequential):
         Activation at the end.
     padding_mode : str, optional
         As for `~torch.nn.Conv2d` (``"zeros"``, ``"reflect"``, ...).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import ConvBlock
+    >>> ConvBlock(1, 8)(torch.zeros(2, 1, 32, 32)).shape  # 4 x 4, stride 2: half the size
+    torch.Size([2, 8, 16, 16])
     """
 
     def __init__(
@@ -150,6 +157,13 @@ class DeconvBlock(nn.Sequential):
         Normalisation after the transposed convolution.
     activation : {"relu", "leaky_relu", "tanh", "none"}, optional
         Activation at the end.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import DeconvBlock
+    >>> DeconvBlock(8, 4)(torch.zeros(2, 8, 16, 16)).shape
+    torch.Size([2, 4, 32, 32])
     """
 
     def __init__(
@@ -181,6 +195,13 @@ class ResidualBlock(nn.Module):
         Normalisation after each convolution (instance norm in the paper's ResNet).
     dropout : float, optional
         Dropout probability between the two convolutions (0: none).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import ResidualBlock
+    >>> ResidualBlock(8)(torch.zeros(1, 8, 16, 16)).shape
+    torch.Size([1, 8, 16, 16])
     """
 
     def __init__(self, channels, *, norm="instance", dropout=0.0):
@@ -229,6 +250,13 @@ class ASPP(nn.Module):
         Normalisation of the convolutional branches and of the projection. The pooled
         branch is never normalised (it has a single pixel per image, where batch
         statistics of a batch of one are undefined).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import ASPP
+    >>> ASPP(16, 8, rates=(2, 4))(torch.zeros(2, 16, 12, 12)).shape
+    torch.Size([2, 8, 12, 12])
     """
 
     def __init__(self, in_channels, out_channels, *, rates=(2, 4, 6), norm="batch"):

@@ -91,6 +91,14 @@ def layout_receptive_field(layout):
     -------
     int
         The receptive field of one output pixel, in input pixels.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.nn import layout_receptive_field, patchgan_layout
+    >>> layout_receptive_field([(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)])  # pix2pix's 70 px PatchGAN
+    70
+    >>> layout_receptive_field(patchgan_layout(16))
+    16
     """
     field, jump = 1, 1
     for layer in layout:

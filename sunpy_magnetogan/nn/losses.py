@@ -88,6 +88,14 @@ def l2_loss(prediction, target, mask=None):
     -------
     torch.Tensor
         Scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import l2_loss
+    >>> prediction, target = torch.tensor([[0.0, 1.0], [2.0, 0.0]]), torch.zeros(2, 2)
+    >>> float(l2_loss(prediction, target)), float(l2_loss(prediction, target, torch.tensor([[1, 1], [0, 0]])))
+    (1.25, 0.5)
     """
     squared = (prediction - target) ** 2
     if mask is None:
@@ -111,6 +119,15 @@ def discriminator_loss(gan_loss, real_logits, fake_logits):
     -------
     torch.Tensor
         Scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import GANLoss, discriminator_loss
+    >>> confident = discriminator_loss(GANLoss(), torch.full((1, 1, 4, 4), 10.0), torch.full((1, 1, 4, 4), -10.0))
+    >>> undecided = discriminator_loss(GANLoss(), torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 4, 4))
+    >>> round(float(confident), 4), round(float(undecided), 4)  # 0 and log(2)
+    (0.0, 0.6931)
     """
     return 0.5 * (gan_loss(real_logits, True) + gan_loss(fake_logits, False))
 
@@ -138,6 +155,15 @@ def generator_loss(gan_loss, fake_logits, prediction, target, *, lambda_l2=100.0
         Scalar loss.
     parts : dict
         ``{"gan": ..., "l2": ...}``, detached scalars for logging.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import GANLoss, generator_loss
+    >>> target = torch.zeros(1, 1, 8, 8)
+    >>> total, parts = generator_loss(GANLoss(), torch.zeros(1, 1, 2, 2), target + 0.1, target, lambda_l2=100.0)
+    >>> round(float(parts["gan"]), 4), round(float(parts["l2"]), 4), round(float(total), 4)
+    (0.6931, 0.01, 1.6931)
     """
     adversarial = gan_loss(fake_logits, True)
     reconstruction = l2_loss(prediction, target, mask)

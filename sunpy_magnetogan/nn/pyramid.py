@@ -134,6 +134,18 @@ class PyramidDiscriminator(nn.Module):
     ----------
     levels : sequence of torch.nn.Module
         ``D_0 ... D_M``, each taking ``(B, 2, h, w)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import PatchGANDiscriminator, PyramidDiscriminator, image_pyramid
+    >>> discriminator = PyramidDiscriminator(
+    ...     [PatchGANDiscriminator(patch_size=p, base_channels=4) for p in (16, 8)]
+    ... )
+    >>> x, y = torch.zeros(1, 1, 64, 64), torch.zeros(1, 1, 64, 64)
+    >>> logits = discriminator(image_pyramid(x, 2), image_pyramid(y, 2))
+    >>> [tuple(level.shape) for level in logits]
+    [(1, 1, 14, 14), (1, 1, 61, 61)]
     """
 
     def __init__(self, levels):
@@ -205,6 +217,19 @@ def build_pyramid(
     -------
     generator : PyramidGenerator
     discriminator : PyramidDiscriminator
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import build_pyramid, image_pyramid
+    >>> generator, discriminator = build_pyramid(
+    ...     2, generator_kwargs={"base_channels": 4, "depth": 3}, patch_sizes=(8, 8),
+    ...     discriminator_kwargs={"base_channels": 4},
+    ... )
+    >>> x = torch.zeros(1, 1, 32, 32)
+    >>> fakes = generator(x)
+    >>> [tuple(logits.shape) for logits in discriminator(image_pyramid(x, 2), fakes)]
+    [(1, 1, 13, 13), (1, 1, 29, 29)]
     """
     generator_kwargs = dict(generator_kwargs or {})
     discriminator_kwargs = dict(discriminator_kwargs or {})

@@ -49,6 +49,21 @@ def register_generator(name):
     callable
         The decorator; it returns the class unchanged apart from a ``registry_name``
         attribute.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import GENERATORS, build_generator, register_generator
+    >>> @register_generator("tanh-conv")
+    ... class TanhConv(torch.nn.Module):
+    ...     def __init__(self, in_channels=1, out_channels=1):
+    ...         super().__init__()
+    ...         self.conv = torch.nn.Conv2d(in_channels, out_channels, 3, padding=1)
+    ...     def forward(self, x):
+    ...         return torch.tanh(self.conv(x))
+    >>> build_generator("tanh-conv", in_channels=2)(torch.zeros(1, 2, 8, 8)).shape
+    torch.Size([1, 1, 8, 8])
+    >>> del GENERATORS["tanh-conv"]  # keep the registry clean
     """
     return _register(GENERATORS, "generator", name)
 
@@ -66,6 +81,21 @@ def register_discriminator(name):
     -------
     callable
         The decorator.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import DISCRIMINATORS, build_discriminator, register_discriminator
+    >>> @register_discriminator("mean-logit")
+    ... class MeanLogit(torch.nn.Module):
+    ...     def __init__(self, in_channels=2):
+    ...         super().__init__()
+    ...         self.head = torch.nn.Conv2d(in_channels, 1, 1)
+    ...     def forward(self, x):
+    ...         return self.head(x).mean(dim=(2, 3), keepdim=True)
+    >>> build_discriminator("mean-logit")(torch.zeros(1, 2, 8, 8)).shape
+    torch.Size([1, 1, 1, 1])
+    >>> del DISCRIMINATORS["mean-logit"]  # keep the registry clean
     """
     return _register(DISCRIMINATORS, "discriminator", name)
 
@@ -96,6 +126,14 @@ def build_generator(name, **kwargs):
     -------
     torch.nn.Module
         Maps ``(B, in_channels, H, W)`` to ``(B, out_channels, H, W)`` in [-1, 1].
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import build_generator
+    >>> g = build_generator("resnet", base_channels=8)
+    >>> g(torch.zeros(1, 1, 32, 32)).shape
+    torch.Size([1, 1, 32, 32])
     """
     return _build(GENERATORS, "generator", name, kwargs)
 
@@ -115,5 +153,13 @@ def build_discriminator(name, **kwargs):
     -------
     torch.nn.Module
         Maps ``(B, in_channels, H, W)`` to logits ``(B, 1, H', W')``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.nn import build_discriminator
+    >>> d = build_discriminator("patchgan", patch_size=32, base_channels=8)
+    >>> d.receptive_field, d(torch.zeros(1, 2, 128, 128)).shape
+    (32, torch.Size([1, 1, 31, 31]))
     """
     return _build(DISCRIMINATORS, "discriminator", name, kwargs)

@@ -164,6 +164,14 @@ class SeriesSpec:
         Time between steps.
     observers : tuple of tuple
         ``(observer, instrument)`` pairs, observer as in `SplitSpec`.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import SeriesSpec
+    >>> spec = SeriesSpec(seed=3000, start="2014-03-01T00:00", steps=3, observers=(("sdo", "AIA"),))
+    >>> spec.times().isot
+    array(['2014-03-01T00:00:00.000', '2014-03-02T00:00:00.000',
+           '2014-03-03T00:00:00.000'], dtype='<U23')
     """
 
     seed: int
@@ -363,6 +371,14 @@ def write_time_series(path, series=BENCHMARK_SERIES, *, npix=512, grid_size=512,
     Returns
     -------
     `~sunpy_magnetogan.pairs.PairStore`
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import SeriesSpec, write_time_series
+    >>> spec = SeriesSpec(seed=3000, start="2014-03-01", steps=2, observers=(("sdo", "AIA"), ("farside", "EUVI")))
+    >>> store = write_time_series(tmp_path / "series", spec, npix=64, grid_size=32, truth_shape=(18, 36))
+    >>> len(store.ids("series")), sorted(p.name for p in (tmp_path / "series" / "truth").iterdir())[0]
+    (4, 's03000_20140301T0000.fits')
     """
     if isinstance(series, SeriesSpec):
         series = (series,)
@@ -430,6 +446,15 @@ def open_synthetic_dataset(path):
     ------
     MagnetoGANError
         If the store was not written by the synthetic generator.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import SplitSpec, open_synthetic_dataset, write_synthetic_dataset
+    >>> spec = {"test": SplitSpec((1000,), "2014-03-01", "2014-03-31", 1)}
+    >>> _ = write_synthetic_dataset(tmp_path / "syn", split=spec, npix=64, grid_size=32)
+    >>> store = open_synthetic_dataset(tmp_path / "syn")
+    >>> store.ids("test")
+    ['s01000_20140303T1647_sdo_aia']
     """
     store = PairStore.open(path)
     if store.attrs.get("generator") != GENERATOR:
@@ -453,6 +478,15 @@ def read_region_truth(path, *, seed=None):
     `~astropy.table.QTable`
         One row per region and time (columns of
         `~sunpy_magnetogan.synthetic.SyntheticSun.active_regions` plus ``time`` and ``seed``).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import SeriesSpec, read_region_truth, write_time_series
+    >>> spec = SeriesSpec(seed=3000, start="2014-03-01", steps=2, observers=(("sdo", "AIA"),))
+    >>> _ = write_time_series(tmp_path / "series", spec, npix=64, grid_size=32, truth_shape=None)
+    >>> regions = read_region_truth(tmp_path / "series", seed=3000)
+    >>> sorted(set(regions.colnames) & {"flux", "lon", "lat", "time", "seed"})
+    ['flux', 'lat', 'lon', 'seed', 'time']
     """
     with u.add_enabled_units([MSH]):
         table = QTable.read(Path(path) / "regions.ecsv")

@@ -102,6 +102,14 @@ class EUV304Model:
         the rim below it (relative to the limb just inside).
     offlimb_height, offlimb_level : float
         Scale height of off-limb emission above the shell and its level there.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import EUV304Model, SyntheticSun, observe_aia
+    >>> model = EUV304Model(filament_depth=0.0)  # no dark filaments
+    >>> aia = observe_aia(SyntheticSun(5), "2014-06-01", npix=64, model=model)
+    >>> aia.detector, aia.data.shape
+    ('AIA', (64, 64))
     """
 
     field_resolution: float = 1.5
@@ -252,6 +260,20 @@ def euv304_intensity(blos, geometry, *, rng, model=None, field_noise=0.0):
     -------
     numpy.ndarray
         ``(ny, nx)`` float32 intensity (dimensionless), on and off the disk.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, euv304_intensity, line_of_sight_field, sdo_observer
+    >>> from sunpy_magnetogan.synthetic.projection import ImagePlane
+    >>> time, observer = "2014-06-01", sdo_observer("2014-06-01")
+    >>> plane = ImagePlane((64, 64), 40.0, (observer.radius / (695700 * u.km)).to_value(u.one))
+    >>> blos, geometry = line_of_sight_field(SyntheticSun(5), time, observer, plane)
+    >>> bright = euv304_intensity(blos, geometry, rng=np.random.default_rng(0))
+    >>> flipped = euv304_intensity(-blos, geometry, rng=np.random.default_rng(0))
+    >>> bright.shape, bool(np.array_equal(bright, flipped))  # the sign of B does not show
+    ((64, 64), True)
     """
     model = model or EUV304Model()
     on = geometry.on_disk

@@ -60,6 +60,12 @@ class Instrument:
         Imagers: read noise per native pixel (DN).
     scatter : float
         Imagers: fraction of the light scattered into a broad halo (stray light).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import AIA304, EUVI304
+    >>> AIA304.scale_for(512), EUVI304.scale_for(512)
+    (<Quantity 4.8 arcsec>, <Quantity 6.36 arcsec>)
     """
 
     name: str

@@ -64,6 +64,13 @@ class NetworkModel:
     polar_bias : float
         At the poles, at cycle minimum, ``(1 + polar_bias) / 2`` of the elements have the
         polar-field sign.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import NetworkModel, SyntheticSun
+    >>> NetworkModel().cells
+    8000
+    >>> no_network = SyntheticSun(1, network=None)  # active regions and polar fields only
     """
 
     cells: int = 8000

@@ -68,6 +68,14 @@ def sdo_observer(time):
     -------
     `~astropy.coordinates.SkyCoord`
         Heliographic Stonyhurst coordinate.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_magnetogan.synthetic import sdo_observer
+    >>> observer = sdo_observer("2014-06-01")
+    >>> float(observer.lon.to_value(u.deg)), round(float(observer.radius.to_value(u.AU)), 3)
+    (0.0, 1.014)
     """
     return SkyCoord(get_earth(_time(time)))
 
@@ -144,6 +152,14 @@ def observer_view(observer, time):
         Degrees (sunpy's Carrington frame for this observer, light travel time included).
     distance : `~astropy.units.Quantity`
         Distance from Sun centre.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import farside_observer, observer_view
+    >>> l0, b0, distance = observer_view(None, "2014-06-01")  # the Earth
+    >>> l0_far, _, _ = observer_view(farside_observer("2014-06-01"), "2014-06-01")
+    >>> round((l0_far - l0) % 360)
+    180
     """
     observer = _as_observer(observer, time)
     hgc = observer.transform_to(HeliographicCarrington(observer=observer, obstime=observer.obstime))
@@ -190,6 +206,18 @@ def line_of_sight_field(sun, time, observer, plane, *, view=None, sources=None):
         ``(ny, nx)`` line-of-sight field in Gauss (float64), 0 off the disk.
     geometry : `~sunpy_magnetogan.synthetic.projection.SurfaceGeometry`
         Where each pixel meets the surface.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, line_of_sight_field, sdo_observer
+    >>> from sunpy_magnetogan.synthetic.projection import ImagePlane
+    >>> observer = sdo_observer("2014-06-01")
+    >>> plane = ImagePlane((64, 64), 40.0, (observer.radius / (695700 * u.km)).to_value(u.one))  # 40 arcsec pixels
+    >>> blos, geometry = line_of_sight_field(SyntheticSun(5), "2014-06-01", observer, plane)
+    >>> blos.shape, float(blos[0, 0]), bool(np.abs(blos).max() > 100)  # G; 0 off the disk
+    ((64, 64), 0.0, True)
     """
     l0, b0, _ = view if view is not None else observer_view(observer, time)
     geometry = plane.surface()

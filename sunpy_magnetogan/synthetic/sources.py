@@ -92,6 +92,12 @@ def carrington_drift(lat, *, model="howard"):
     -------
     numpy.ndarray
         Degrees per day (positive: features move west relative to the Carrington grid).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import carrington_drift
+    >>> carrington_drift([0, 30, 60]).round(2)  # deg/day relative to the Carrington grid
+    array([ 0.14, -0.5 , -2.48])
     """
     rotation = differential_rotation(1 * u.day, np.asarray(lat, dtype=np.float64) * u.deg, model=model)
     carrington = sunpy.sun.constants.sidereal_rotation_rate * u.day
@@ -123,6 +129,14 @@ class FluxModel:
         Typical flux of one plage fragment, Mx.
     diffusion : float
         Surface diffusion coefficient of plage, km2/s.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import FluxModel, SyntheticSun
+    >>> model = FluxModel()
+    >>> round(float(model.separation(1e22)), 1), round(float(model.plage_decay_time(1e22)), 1)  # deg, days
+    (5.0, 25.1)
+    >>> quiet = SyntheticSun(1, flux_model=FluxModel(regions_per_day=5.0))
     """
 
     regions_per_day: float = 36.0
@@ -189,6 +203,14 @@ class SourceSet:
         0 sunspot, 1 plage, 2 network.
     region : numpy.ndarray
         Region identifier (-1 for the network).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun
+    >>> sources = SyntheticSun(1).sources("2014-01-01")
+    >>> spots = sources.select(sources.kind == 0)
+    >>> len(spots) < len(sources), float(abs(spots.flux).max()) > 1e21  # Mx
+    (True, True)
     """
 
     lon: np.ndarray

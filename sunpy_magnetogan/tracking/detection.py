@@ -22,6 +22,9 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
 from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from sunpy.coordinates import HeliographicStonyhurst
 
 from sunpy_magnetogan.exceptions import InvalidDataError
@@ -120,11 +123,12 @@ def detect_active_regions(
 
     The field (divided by ``mu`` when ``mu_correction`` is True, as an estimate of the
     radial field) is smoothed with a Gaussian of width ``smoothing`` on the solar surface
-    and thresholded at ``threshold``. Patches closer than ``group_distance`` to each other
-    are grouped, so that the two polarities of a bipole form one region; a group holding
-    distinct regions farther apart than ``split_distance`` is split between them (keeping
-    each bipole whole); regions smaller than ``min_area`` are dropped. Fluxes, areas and
-    centroids are measured on the unsmoothed field inside each region.
+    and thresholded at ``threshold``. Patches that touch once grown by ``group_distance``
+    on the solar surface are grouped, so that the two polarities of a bipole form one
+    region; a group holding distinct regions farther apart than ``split_distance`` is split
+    between them (keeping each bipole whole); regions smaller than ``min_area`` are
+    dropped. Fluxes, areas and centroids are measured on the unsmoothed field inside each
+    region.
 
     Maps much finer than the smoothing scale (e.g. a 4096 px HMI map) are first averaged
     over blocks of pixels so that the smoothing spans about three pixels.
@@ -145,10 +149,13 @@ def detect_active_regions(
         Regions whose centroid has ``mu`` below this value are flagged ``near_limb``: their
         flux and shape are unreliable (foreshortening, ``1 / mu`` correction).
     group_distance : `~astropy.units.Quantity`
-        Patches whose edges are closer than this heliographic angle are one region...
+        Patches that touch once each is grown by this heliographic angle (their edges
+        are less than twice this apart, measured on the sphere, so not shortened near the
+        limb) are one region...
     split_distance : `~astropy.units.Quantity` or None
         ...unless the group holds several concentrations of flux this far apart (maxima of
-        the field smoothed over a quarter of this angle): it is then divided between them
+        the field smoothed over a quarter of this angle, at least this far apart on the
+        sphere): it is then divided between them
         along the valleys of that field (watershed), and a part that is nearly unipolar is
         joined again to a neighbouring part of the opposite polarity, so that the two
         polarities of a bipole stay together while neighbouring regions are kept apart.
@@ -239,18 +246,20 @@ def detect_active_regions(
         smooth = np.where(weight > 0.05, smooth / weight, 0.0)
     mask = disk & (smooth > threshold.to_value(u.G))
 
-    # Group patches whose edges are closer than group_distance.
-    group_pix = (group_distance / geometry.scale).to_value(u.one)
-    if group_pix > 0 and mask.any():
-        grown = ndimage.distance_transform_edt(~mask) <= group_pix
-    else:
-        grown = mask
-    groups, n_groups = ndimage.label(grown)
-    groups = np.where(mask, groups, 0)
+    # Group patches that touch once grown by group_distance on the solar surface.
+    groups, n_groups = _group_patches(mask, geometry.vectors, group_distance)
     if split_distance is not None and split_distance > 0 * u.deg and n_groups:
         split_pix = (split_distance / geometry.scale).to_value(u.one)
         groups, n_groups = _split_groups(
-            groups, n_groups, np.abs(detect_field), weight, disk, field, split_pix
+            groups,
+            n_groups,
+            np.abs(detect_field),
+            weight,
+            disk,
+            field,
+            split_pix,
+            geometry.vectors,
+            split_distance,
         )
 
     meta = {
@@ -277,11 +286,60 @@ def detect_active_regions(
     return table
 
 
+def _chord(angle):
+    """Length of the chord of the unit sphere that subtends ``angle``."""
+    return 2.0 * np.sin(0.5 * min(angle.to_value(u.rad), np.pi))
+
+
+def _group_patches(mask, vectors, group_distance):
+    """
+    Label groups of thresholded patches that lie close together on the solar surface.
+
+    Two patches belong to one group when some pixels of theirs are less than twice
+    ``group_distance`` apart on the sphere (i.e. they touch once each is grown by
+    ``group_distance``). Distances are great-circle ones between pixel centres, so that a
+    gap near the limb is not shortened by foreshortening.
+
+    Parameters
+    ----------
+    mask : `numpy.ndarray` of bool
+        Thresholded on-disk pixels.
+    vectors : `numpy.ndarray`
+        Unit vectors of the pixels, shape ``mask.shape + (3,)``.
+    group_distance : `~astropy.units.Quantity`
+
+    Returns
+    -------
+    groups : `numpy.ndarray` of int
+        Group label of each pixel of ``mask`` (0 elsewhere).
+    n_groups : int
+    """
+    patches, n_patches = ndimage.label(mask)
+    if n_patches < 2 or group_distance <= 0 * u.deg:
+        return patches, n_patches
+    # Only the outer pixels of each patch can be closest to another patch.
+    edge = mask & ~ndimage.binary_erosion(mask)
+    points = vectors[edge]
+    owner = patches[edge]
+    pairs = cKDTree(points).query_pairs(_chord(2 * group_distance), output_type="ndarray")
+    pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
+    adjacency = coo_matrix(
+        (np.ones(len(pairs)), (owner[pairs[:, 0]] - 1, owner[pairs[:, 1]] - 1)), shape=(n_patches, n_patches)
+    )
+    n_groups, component = connected_components(adjacency, directed=False)
+    # Number the groups 1.. in the order of their first patch.
+    order = np.unique(component, return_index=True)[1]
+    rank = np.empty(n_groups, dtype=int)
+    rank[np.argsort(order)] = np.arange(1, n_groups + 1)
+    lookup = np.concatenate([[0], rank[component]])
+    return lookup[patches], n_groups
+
+
 #: A part of a group whose net flux exceeds this fraction of its unsigned flux is "unipolar".
 _UNIPOLAR = 0.5
 
 
-def _split_groups(groups, n_groups, strength, weight, disk, field, split_pix):
+def _split_groups(groups, n_groups, strength, weight, disk, field, split_pix, vectors, split_distance):
     """
     Split groups that hold several flux concentrations; keep bipoles whole.
 
@@ -298,7 +356,11 @@ def _split_groups(groups, n_groups, strength, weight, disk, field, split_pix):
     field : `numpy.ndarray`
         The signed field, G (for the polarity of each part).
     split_pix : float
-        Smallest distance between flux concentrations of separate regions, pixels.
+        ``split_distance`` in pixels at disk centre (sets the width of the smoothing).
+    vectors : `numpy.ndarray`
+        Unit vectors of the pixels on the sphere, shape ``groups.shape + (3,)``.
+    split_distance : `~astropy.units.Quantity`
+        Smallest great-circle distance between flux concentrations of separate regions.
 
     Returns
     -------
@@ -310,15 +372,18 @@ def _split_groups(groups, n_groups, strength, weight, disk, field, split_pix):
     broad = ndimage.gaussian_filter(strength, sigma, mode="constant")
     with np.errstate(invalid="ignore", divide="ignore"):
         broad = np.where(norm > 0.05, broad / norm, 0.0)
-    # Local maxima, then from the highest down, keep those at least split_pix from a kept
-    # one of the same group (a weaker region next to a big one keeps its own maximum).
+    # Local maxima, then from the highest down, keep those at least split_distance (on the
+    # sphere) from a kept one of the same group (a weaker region next to a big one keeps
+    # its own maximum).
     local = (broad == ndimage.maximum_filter(broad, size=3, mode="constant")) & (groups > 0) & (broad > 0)
     cy, cx = np.nonzero(local)
     order = np.argsort(-broad[cy, cx], kind="stable")
+    min_dot = np.cos(min(split_distance.to_value(u.rad), np.pi))
     kept = []
     for i in order:
         g = groups[cy[i], cx[i]]
-        if all(g != gk or (cy[i] - yk) ** 2 + (cx[i] - xk) ** 2 >= split_pix**2 for gk, yk, xk in kept):
+        v = vectors[cy[i], cx[i]]
+        if all(g != gk or np.dot(v, vectors[yk, xk]) <= min_dot for gk, yk, xk in kept):
             kept.append((g, cy[i], cx[i]))
     peaks = np.zeros(groups.shape, dtype=bool)
     for _, y, x in kept:

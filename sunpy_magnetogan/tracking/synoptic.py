@@ -64,6 +64,17 @@ class SynopticMap:
         -1 where none.
     labels : tuple of str
         The source labels (e.g. ``"SDO/HMI"``, ``"STEREO A/MagnetoGAN"``).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi
+    >>> from sunpy_magnetogan.tracking import make_synoptic_map
+    >>> hmi = observe_hmi(SyntheticSun(3004), "2014-09-20", npix=128)
+    >>> synoptic = make_synoptic_map([hmi], shape=(45, 90), labels=["SDO/HMI"])
+    >>> synoptic.labels, synoptic.map.data.shape
+    (('SDO/HMI',), (45, 90))
+    >>> bool(0.3 < synoptic.source_mask("SDO/HMI").mean() < 0.5)  # the front side only
+    True
     """
 
     map: sunpy.map.GenericMap
@@ -131,6 +142,16 @@ def read_synoptic_map(path):
     ------
     CorruptFileError
         If the file does not hold a synoptic map with its COVERAGE and SOURCE extensions.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi
+    >>> from sunpy_magnetogan.tracking import make_synoptic_map, read_synoptic_map
+    >>> hmi = observe_hmi(SyntheticSun(3004), "2014-09-20", npix=128)
+    >>> make_synoptic_map([hmi], shape=(45, 90), labels=["HMI"]).save(tmp_path / "synoptic.fits")
+    >>> synoptic = read_synoptic_map(tmp_path / "synoptic.fits")
+    >>> synoptic.labels, synoptic.map.data.shape
+    (('HMI',), (45, 90))
     """
     try:
         with fits.open(path) as hdus:

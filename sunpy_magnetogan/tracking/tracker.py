@@ -1,9 +1,11 @@
 """
 Tracking active regions in Carrington coordinates over a time-ordered mix of observers.
 
-Each tracked region keeps the Carrington position of its last detection. At the time of
-the next magnetogram (from any observer: SDO on the frontside, a generated farside map
-from STEREO/EUVI, ...) its position is predicted with sunpy's differential rotation
+Each tracked region keeps the Carrington position of its last detection away from the
+limb (a detection flagged ``near_limb`` has an unreliable centroid: it is recorded but does
+not move the track, unless the track has no other). At the time of the next magnetogram
+(from any observer: SDO on the frontside, a generated farside map from STEREO/EUVI, ...)
+its position is predicted with sunpy's differential rotation
 (`sunpy.sun.models.differential_rotation`, as `~sunpy.coordinates.RotatedSunFrame` applies
 it to a point on the surface), and the detections of that magnetogram are
 associated with the predictions by minimising a cost (great-circle distance over a gating
@@ -101,6 +103,16 @@ class TrackingResult(NamedTuple):
         One row per track; see `ActiveRegionTracker.tracks`.
     history : `~astropy.table.QTable`
         One row per associated detection; see `ActiveRegionTracker.history`.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi
+    >>> from sunpy_magnetogan.tracking import track_active_regions
+    >>> sun = SyntheticSun(3004)
+    >>> result = track_active_regions([observe_hmi(sun, t, npix=256) for t in ("2014-09-20", "2014-09-21")])
+    >>> tracks, history = result  # a named tuple
+    >>> result.tracks is tracks, "unsigned_flux" in history.colnames
+    (True, True)
     """
 
     tracks: QTable
@@ -127,6 +139,17 @@ class _Track:
     parent: int = 0
     peak_flux: float = 0.0
     peak_time: Time | None = None
+    # Position and time of the last detection away from the limb (None until there is
+    # one): predictions start from it, since near the limb centroids are unreliable.
+    anchor_lon: float | None = None
+    anchor_lat: float | None = None
+    anchor_time: Time | None = None
+
+    def reference(self):
+        """(lon, lat, time) that predictions start from."""
+        if self.anchor_time is not None:
+            return self.anchor_lon, self.anchor_lat, self.anchor_time
+        return self.lon, self.lat, self.time
 
 
 def _mu_towards(lon, lat, observer, frame):
@@ -236,9 +259,10 @@ class ActiveRegionTracker:
         ids = np.array([t.track_id for t in active], dtype=int)
         if not active:
             return ids, np.zeros(0) * u.deg, np.zeros(0) * u.deg
-        lon = np.array([t.lon for t in active], dtype=float) * u.deg
-        lat = np.array([t.lat for t in active], dtype=float) * u.deg
-        elapsed = (time - Time([t.time for t in active])).to(u.day)
+        reference = [t.reference() for t in active]
+        lon = np.array([r[0] for r in reference], dtype=float) * u.deg
+        lat = np.array([r[1] for r in reference], dtype=float) * u.deg
+        elapsed = (time - Time([r[2] for r in reference])).to(u.day)
         drift = differential_rotation(elapsed, lat, model=self.rotation_model, frame_time="sidereal")
         drift = drift - (sidereal_rotation_rate * elapsed).to(u.deg)
         return ids, (lon + drift).to(u.deg) % (360 * u.deg), lat
@@ -402,6 +426,8 @@ class ActiveRegionTracker:
             track.observers.append(observer_name)
         flux = float(row["unsigned_flux"].to_value(u.Mx))
         near_limb = bool(row["near_limb"])
+        if not near_limb:
+            track.anchor_lon, track.anchor_lat, track.anchor_time = track.lon, track.lat, time
         if not near_limb or track.n_detections == 1:
             track.flux = flux
         if not near_limb and flux > track.peak_flux:
@@ -540,6 +566,17 @@ def track_detections(detections, **tracker_options):
     -------
     `TrackingResult`
         ``(tracks, history)``.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi
+    >>> from sunpy_magnetogan.tracking import detect_active_regions, track_detections
+    >>> sun = SyntheticSun(3004)
+    >>> tables = [detect_active_regions(observe_hmi(sun, t, npix=256)) for t in ("2014-09-20", "2014-09-21")]
+    >>> tracks, history = track_detections(tables, gate=10 * u.deg)
+    >>> int(tracks["n_detections"].max()), len(history) == sum(len(t) for t in tables)
+    (2, True)
     """
     tracker = ActiveRegionTracker(**tracker_options)
     # Tables without a date sort first; update() then says what is missing.

@@ -249,6 +249,17 @@ def save_checkpoint(
     -------
     pathlib.Path
         The new checkpoint directory.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.training import get_preset, save_checkpoint
+    >>> model, _ = get_preset("compact")
+    >>> generator, discriminator = model.build()
+    >>> _ = save_checkpoint(tmp_path / "run" / "checkpoints", 250, generator=generator,
+    ...                     discriminator=discriminator, meta={"model_config": model.to_dict()})
+    >>> sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
+    ['latest', 'step-00000250']
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -384,6 +395,20 @@ def find_checkpoint(directory, *, check_hashes=True):
     pathlib.Path or None
         The checkpoint directory, or None if there is no valid checkpoint. A
         `CheckpointWarning` is issued for every newer one that was skipped.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.training import get_preset, save_checkpoint
+    >>> model, _ = get_preset("compact")
+    >>> generator, discriminator = model.build()
+    >>> _ = save_checkpoint(tmp_path / "run" / "checkpoints", 250, generator=generator,
+    ...                     discriminator=discriminator, meta={"model_config": model.to_dict()})
+    >>> from sunpy_magnetogan.training import find_checkpoint
+    >>> find_checkpoint(tmp_path / "run").name
+    'step-00000250'
+    >>> find_checkpoint(tmp_path / "empty") is None
+    True
     """
     directory = Path(directory)
     if (directory / "checkpoints").is_dir():
@@ -420,6 +445,19 @@ def load_checkpoint(path, *, map_location="cpu", verify=True):
     ------
     CheckpointError
         If no valid checkpoint is found.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.training import get_preset, save_checkpoint
+    >>> model, _ = get_preset("compact")
+    >>> generator, discriminator = model.build()
+    >>> _ = save_checkpoint(tmp_path / "run" / "checkpoints", 250, generator=generator,
+    ...                     discriminator=discriminator, meta={"model_config": model.to_dict()})
+    >>> from sunpy_magnetogan.training import load_checkpoint
+    >>> checkpoint = load_checkpoint(tmp_path / "run")
+    >>> checkpoint["step"], sorted(checkpoint["meta"]["model_config"])[:3]
+    (250, ['detach_between_levels', 'discriminator', 'discriminator_kwargs'])
     """
     path = Path(path)
     if not (path / _SIDECAR).is_file():
@@ -469,6 +507,19 @@ def load_generator(path, *, map_location="cpu"):
     -------
     generator : `~sunpy_magnetogan.nn.PyramidGenerator`
     model_config : `~sunpy_magnetogan.training.ModelConfig`
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.training import get_preset, save_checkpoint
+    >>> model, _ = get_preset("compact")
+    >>> generator, discriminator = model.build()
+    >>> _ = save_checkpoint(tmp_path / "run" / "checkpoints", 250, generator=generator,
+    ...                     discriminator=discriminator, meta={"model_config": model.to_dict()})
+    >>> from sunpy_magnetogan.training import load_generator
+    >>> generator, config = load_generator(tmp_path / "run")
+    >>> config.level_sizes, [tuple(y.shape) for y in generator(torch.zeros(1, 1, 128, 128))]
+    ((32, 64, 128), [(1, 1, 32, 32), (1, 1, 64, 64), (1, 1, 128, 128)])
     """
     from sunpy_magnetogan.training.config import ModelConfig
 

@@ -141,6 +141,19 @@ class ModelConfig(_ConfigMixin):
         Keyword arguments of every discriminator.
     detach_between_levels : bool
         Stop gradients between pyramid levels (see `~sunpy_magnetogan.nn.PyramidGenerator`).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training import ModelConfig
+    >>> config = ModelConfig(image_size=128, n_levels=2, patch_sizes=(16, 8),
+    ...                      generator_kwargs={"base_channels": 8, "depth": 4})
+    >>> config.level_sizes
+    (64, 128)
+    >>> ModelConfig.from_dict(config.to_dict()) == config
+    True
+    >>> generator, discriminator = config.build()
+    >>> generator.n_levels, discriminator.n_levels
+    (2, 2)
     """
 
     image_size: int = 512
@@ -267,6 +280,19 @@ class TrainConfig(_ConfigMixin):
     magnetogram_normalization : dict
         Settings of the `~sunpy_magnetogan.normalization.MagnetogramNormalization` that
         maps the targets from Gauss to [-1, 1] (its ``to_dict``).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training import TrainConfig
+    >>> train = TrainConfig(steps=500, batch_size=4)
+    >>> train.lr, train.betas, train.lambda_l2
+    (0.0002, (0.5, 0.999), 100.0)
+    >>> train.normalization.saturation
+    <Quantity 3000. G>
+    >>> TrainConfig(steps=0)
+    Traceback (most recent call last):
+    ...
+    sunpy_magnetogan.exceptions.TrainingConfigError: steps must be at least 1, got 0
     """
 
     steps: int = 100_000
@@ -384,6 +410,14 @@ def merge_config(base, overrides):
     -------
     ModelConfig or TrainConfig
         A new configuration of the same class.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training import get_preset, merge_config
+    >>> model, _ = get_preset("compact")
+    >>> wider = merge_config(model, {"generator_kwargs": {"base_channels": 16}})
+    >>> wider.generator_kwargs  # other keys of the dict are kept
+    {'base_channels': 16, 'depth': 4, 'max_channels': 64}
     """
     values = base.to_dict()
     for key, value in overrides.items():
@@ -450,6 +484,21 @@ def load_config(path, *, preset=None):
     ------
     TrainingConfigError
         If the file cannot be read or parsed, or holds unknown keys or invalid values.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training import load_config
+    >>> _ = (tmp_path / "run.toml").write_text('''
+    ... preset = "compact"
+    ... [model]
+    ... n_levels = 2
+    ... patch_sizes = [16, 8]
+    ... [train]
+    ... steps = 500
+    ... ''')
+    >>> model, train = load_config(tmp_path / "run.toml")
+    >>> model.level_sizes, model.patch_sizes, train.steps, train.batch_size
+    ((64, 128), (16, 8), 500, 4)
     """
     from sunpy_magnetogan.training.presets import get_preset
 
@@ -494,6 +543,14 @@ def save_config(path, model, train):
         The file to write.
     model : ModelConfig
     train : TrainConfig
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training import get_preset, load_config, save_config
+    >>> model, train = get_preset("compact")
+    >>> save_config(tmp_path / "config.toml", model, train)
+    >>> load_config(tmp_path / "config.toml") == (model, train)
+    True
     """
     import os
 

@@ -63,6 +63,19 @@ class PairDataset(Dataset):
     An item is a dict of float32 tensors ``euv`` ``(1, S, S)`` (normalised to [-1, 1]),
     ``mag`` ``(1, S, S)`` (Gauss) and ``disk`` ``(1, S, S)`` (1 on the disk, 0 off it),
     with ``S = crop_size`` for sampled keys and ``image_size`` for plain indices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.grid import ModelGrid, disk_mask
+    >>> from sunpy_magnetogan.pairs import PairStore
+    >>> from sunpy_magnetogan.training import PairDataset
+    >>> store = PairStore.create(tmp_path / "pairs", grid_size=64)
+    >>> disk = disk_mask(ModelGrid(64))
+    >>> store.add("p0", euv=np.where(disk, 0.0, -1.0), mag=np.zeros((64, 64)), disk=disk, split="train")
+    >>> dataset = PairDataset(store, image_size=32, crop_size=16, crop_alignment=4)
+    >>> len(dataset), dataset[0]["euv"].shape, dataset[(0, 7)]["mag"].shape  # whole image, then a crop
+    (1, torch.Size([1, 32, 32]), torch.Size([1, 16, 16]))
     """
 
     def __init__(
@@ -167,7 +180,7 @@ class PairDataset(Dataset):
 
 class StepBatchSampler(Sampler):
     """
-    Batches of ``(index, sample_number)`` keys for training steps ``start_step ... steps - 1``.
+    Batches of ``(index, sample_number)`` keys for the training steps ``start_step`` to ``steps - 1``.
 
     Global sample number ``k = step * batch_size * world_size + rank * batch_size + j``
     is the ``k % n``-th entry of a permutation of the ``n`` pairs that is redrawn every
@@ -189,6 +202,16 @@ class StepBatchSampler(Sampler):
         Seed of the permutations.
     rank, world_size : int, optional
         This process's rank among ``world_size`` data-parallel processes.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training import StepBatchSampler
+    >>> sampler = StepBatchSampler(n_items=5, batch_size=2, steps=3, seed=0)
+    >>> len(sampler), [index for index, _ in sampler.batch(0)], [n for _, n in sampler.batch(1)]
+    (3, [2, 4], [2, 3])
+    >>> resumed = StepBatchSampler(n_items=5, batch_size=2, steps=3, start_step=1, seed=0)
+    >>> next(iter(resumed)) == sampler.batch(1)  # a resumed run sees the same batches
+    True
     """
 
     def __init__(self, n_items, batch_size, steps, *, start_step=0, seed=0, rank=0, world_size=1):

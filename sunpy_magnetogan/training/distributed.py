@@ -49,6 +49,13 @@ class DistributedContext:
         Number of processes.
     owns_group : bool
         Whether this context initialised the process group (and must destroy it).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training import DistributedContext
+    >>> context = DistributedContext()  # a plain, one-process run
+    >>> context.enabled, context.is_main, context.world_size
+    (False, True, 1)
     """
 
     rank: int = 0
@@ -85,6 +92,12 @@ def init_distributed(device_type="cpu"):
     -------
     DistributedContext
         A one-process context when ``WORLD_SIZE`` is unset or 1.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training import init_distributed
+    >>> init_distributed("cpu").world_size  # without torchrun: one process
+    1
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:

@@ -22,6 +22,8 @@ import json
 import logging
 import math
 import os
+import queue
+import threading
 import time
 from pathlib import Path
 
@@ -77,6 +79,12 @@ def select_device(device=None, *, local_rank=0):
     ------
     TrainingConfigError
         If CUDA is asked for but not available.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training import select_device
+    >>> select_device("cpu")
+    device(type='cpu')
     """
     if device is None or device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -126,6 +134,46 @@ class _CSVLog:
     def append(self, row):
         with self.path.open("a", newline="") as f:
             csv.DictWriter(f, fieldnames=self.columns, restval="").writerow(row)
+
+
+def _prefetch(iterable, *, depth=2):
+    """Iterate over ``iterable`` in a background thread, keeping ``depth`` items ready."""
+    items = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry):
+        while not stop.is_set():
+            try:
+                items.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in iterable:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((done, exc))
+            return
+        put((done, None))
+
+    thread = threading.Thread(target=produce, name="batch-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = items.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _open_tensorboard(log_dir, purge_step):
@@ -495,11 +543,16 @@ class Trainer:
             torch.backends.cudnn.deterministic,
             torch.backends.cudnn.benchmark,
         )
+        previous_fill = torch.utils.deterministic.fill_uninitialized_memory
         if self.train_config.deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             # Some CUDA kernels (e.g. the backward of bilinear upsampling) have no
             # deterministic version: warn about them there instead of failing.
             torch.use_deterministic_algorithms(True, warn_only=self.device.type == "cuda")
+            # Deterministic mode also fills every new tensor with NaN (a debugging aid for
+            # reads of uninitialised memory, which none of these kernels do): a wasted
+            # pass over memory for each of the ~1700 tensors of a step.
+            torch.utils.deterministic.fill_uninitialized_memory = False
             torch.backends.cudnn.deterministic = True
             torch.backends.cudnn.benchmark = False
         elif self.device.type == "cuda":
@@ -508,6 +561,7 @@ class Trainer:
             yield
         finally:
             torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
+            torch.utils.deterministic.fill_uninitialized_memory = previous_fill
             torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = previous[2:]
 
     def _loader(self):
@@ -521,15 +575,24 @@ class Trainer:
             rank=self.context.rank,
             world_size=self.context.world_size,
         )
-        return DataLoader(
+        cuda = self.device.type == "cuda"
+        workers = {"prefetch_factor": 4} if cfg.num_workers > 0 else {}
+        loader = DataLoader(
             self.train_dataset,
             batch_sampler=sampler,
             num_workers=cfg.num_workers,
-            pin_memory=self.device.type == "cuda",
+            # Page-locked batches: the host-to-GPU copies in `_pyramids` run asynchronously.
+            pin_memory=cuda,
             # A private generator: creating the loader must not consume the global RNG,
             # or a resumed run would drift from the uninterrupted one.
             generator=torch.Generator().manual_seed(cfg.seed),
+            **workers,
         )
+        if cuda and cfg.num_workers == 0:
+            # Read and pin the next batches in a thread while the GPU computes (the batches
+            # and their order are those of the loader; only the timing changes).
+            return _prefetch(loader, depth=2)
+        return loader
 
     def _log_columns(self):
         levels = [f"l2_level{m}" for m in range(self.model_config.n_levels)]

@@ -76,6 +76,12 @@ def default_cache_dir():
     -------
     pathlib.Path
         ``sunpy_data_dir() / "magnetogan"``.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.weights import default_cache_dir
+    >>> default_cache_dir().name
+    'magnetogan'
     """
     return sunpy_data_dir() / "magnetogan"
 
@@ -94,6 +100,12 @@ def resolve_cache_dir(cache_dir=None):
     -------
     pathlib.Path
         An absolute path.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.weights import resolve_cache_dir
+    >>> resolve_cache_dir(tmp_path / "weights") == (tmp_path / "weights").resolve()
+    True
     """
     if cache_dir is None:
         cache_dir = os.environ.get(CACHE_ENV) or default_cache_dir()
@@ -112,6 +124,12 @@ def resolve_offline(offline=None):
     Returns
     -------
     bool
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.weights import resolve_offline
+    >>> resolve_offline(True), resolve_offline(False)  # None reads $SUNPY_MAGNETOGAN_OFFLINE
+    (True, False)
     """
     if offline is not None:
         return bool(offline)

@@ -116,6 +116,17 @@ def fetch_weights(name, *, cache_dir=None, offline=None, progress=False):
     sunpy_magnetogan.exceptions.HashMismatchError
         The file (downloaded, embedded or local) does not have the card's hash; a downloaded
         file is deleted, an embedded or local one is left in place, and none is used.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.weights import save_weights
+    >>> _ = save_weights({"w": torch.zeros(3)}, tmp_path / "tiny.safetensors", card={"name": "tiny"})
+    >>> from sunpy_magnetogan.weights import fetch_weights, register_model, unregister_model
+    >>> _ = register_model(tmp_path / "tiny.safetensors", name="tiny-fetch", cache_dir=tmp_path)
+    >>> fetch_weights("tiny-fetch", cache_dir=tmp_path).name  # a registered local file: no download
+    'tiny.safetensors'
+    >>> _ = unregister_model("tiny-fetch")
     """
     card = name if isinstance(name, ModelCard) else get_card(name, cache_dir=cache_dir)
     return _fetch_card(
@@ -159,6 +170,16 @@ def load_state_dict(name_or_path, *, device="cpu", cache_dir=None, offline=None)
         Neither a registered name nor an existing file.
     sunpy_magnetogan.exceptions.WeightsError
         Any error of `fetch_weights`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.weights import save_weights
+    >>> _ = save_weights({"w": torch.zeros(3)}, tmp_path / "tiny.safetensors", card={"name": "tiny"})
+    >>> from sunpy_magnetogan.weights import load_state_dict
+    >>> tensors, card = load_state_dict(tmp_path / "tiny.safetensors")  # hash and header checked first
+    >>> tensors["w"].tolist(), card.name
+    ([0.0, 0.0, 0.0], 'tiny')
     """
     if isinstance(name_or_path, ModelCard):
         card = name_or_path

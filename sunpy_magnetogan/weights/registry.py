@@ -77,6 +77,17 @@ def reload_registry():
     """
     Re-read the built-in cards from `CARDS_DIR` and forget session registrations and the
     cached contents of ``user_models.json`` files.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.weights import save_weights
+    >>> _ = save_weights({"w": torch.zeros(3)}, tmp_path / "tiny.safetensors", card={"name": "tiny"})
+    >>> from sunpy_magnetogan.weights import list_models, register_model, reload_registry
+    >>> _ = register_model(tmp_path / "tiny.safetensors", name="tiny-session", cache_dir=tmp_path)
+    >>> reload_registry()
+    >>> "tiny-session" in list_models(cache_dir=tmp_path)
+    False
     """
     cards = _load_builtin_cards(CARDS_DIR)
     with _lock:
@@ -93,6 +104,12 @@ def builtin_models():
     Returns
     -------
     dict of str to `ModelCard`
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.weights import builtin_models, list_models
+    >>> set(builtin_models()) <= set(list_models())
+    True
     """
     with _lock:
         return dict(_builtin)
@@ -111,6 +128,12 @@ def user_models_path(cache_dir=None):
     -------
     pathlib.Path
         ``<cache_dir>/user_models.json``.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.weights import user_models_path
+    >>> user_models_path(tmp_path).name
+    'user_models.json'
     """
     return resolve_cache_dir(cache_dir) / USER_MODELS_FILE
 
@@ -185,6 +208,17 @@ def list_models(*, cache_dir=None):
     -------
     list of str
         Sorted.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.weights import save_weights
+    >>> _ = save_weights({"w": torch.zeros(3)}, tmp_path / "tiny.safetensors", card={"name": "tiny"})
+    >>> from sunpy_magnetogan.weights import list_models, register_model, unregister_model
+    >>> _ = register_model(tmp_path / "tiny.safetensors", name="tiny-listed", cache_dir=tmp_path)
+    >>> "tiny-listed" in list_models(cache_dir=tmp_path)
+    True
+    >>> _ = unregister_model("tiny-listed")
     """
     return sorted(_all_cards(cache_dir))
 
@@ -208,6 +242,21 @@ def get_card(name, *, cache_dir=None):
     ------
     sunpy_magnetogan.exceptions.ModelNotFoundError
         If no model has that name; the message lists the known names.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.weights import save_weights
+    >>> _ = save_weights({"w": torch.zeros(3)}, tmp_path / "tiny.safetensors", card={"name": "tiny"})
+    >>> from sunpy_magnetogan.weights import get_card, register_model, unregister_model
+    >>> _ = register_model(tmp_path / "tiny.safetensors", name="tiny-card", cache_dir=tmp_path)
+    >>> get_card("tiny-card", cache_dir=tmp_path).filename
+    'tiny.safetensors'
+    >>> get_card("no-such-model", cache_dir=tmp_path)
+    Traceback (most recent call last):
+    ...
+    sunpy_magnetogan.exceptions.ModelNotFoundError: ...
+    >>> _ = unregister_model("tiny-card")
     """
     cards = _all_cards(cache_dir)
     try:
@@ -263,6 +312,16 @@ def card_for_file(path, *, name=None, sha256=None, card=None):
         If the file is not a safetensors file.
     sunpy_magnetogan.exceptions.HashMismatchError
         If the file's hash differs from ``sha256`` or from the card's.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.weights import save_weights
+    >>> _ = save_weights({"w": torch.zeros(3)}, tmp_path / "tiny.safetensors", card={"name": "tiny"})
+    >>> from sunpy_magnetogan.weights import card_for_file, sha256_file
+    >>> card = card_for_file(tmp_path / "tiny.safetensors")  # reads tiny.safetensors.json beside it
+    >>> card.name, card.sha256 == sha256_file(tmp_path / "tiny.safetensors")
+    ('tiny', True)
     """
     path = Path(path).expanduser().resolve()
     if not path.is_file():

@@ -55,6 +55,13 @@ def sha256_file(path, *, chunk_size=1 << 20):
     -------
     str
         64 lower-case hexadecimal digits.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.weights import sha256_file
+    >>> _ = (tmp_path / "hello.txt").write_bytes(b"hello")
+    >>> sha256_file(tmp_path / "hello.txt")[:16]
+    '2cf24dba5fb0a30e'
     """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -108,6 +115,20 @@ def check_safetensors_header(path):
     sunpy_magnetogan.exceptions.UnsafeWeightsError
         If the header length, the JSON or any tensor entry is malformed, or the tensor byte
         ranges do not exactly cover the rest of the file.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sunpy_magnetogan.weights import save_weights
+    >>> _ = save_weights({"w": torch.zeros(3)}, tmp_path / "tiny.safetensors", card={"name": "tiny"})
+    >>> from sunpy_magnetogan.weights import check_safetensors_header
+    >>> check_safetensors_header(tmp_path / "tiny.safetensors")["w"]["shape"]
+    [3]
+    >>> _ = (tmp_path / "model.pt").write_bytes(b"a pickled torch archive")
+    >>> check_safetensors_header(tmp_path / "model.pt")
+    Traceback (most recent call last):
+    ...
+    sunpy_magnetogan.exceptions.UnsafeWeightsError: ...
     """
     path = Path(path)
     size = path.stat().st_size
