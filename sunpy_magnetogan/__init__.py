@@ -19,7 +19,10 @@ __all__ = ["__version__", "generate_magnetogram", "generate_magnetograms", "log"
 
 # The public entry points import torch; load them on first use so that
 # ``import sunpy_magnetogan`` (e.g. for the map source or the metrics) stays light.
-_LAZY = {"generate_magnetogram": "sunpy_magnetogan.generate", "generate_magnetograms": "sunpy_magnetogan.generate"}
+_LAZY = {
+    "generate_magnetogram": "sunpy_magnetogan.generate",
+    "generate_magnetograms": "sunpy_magnetogan.generate",
+}
 
 
 def __getattr__(name):
@@ -28,6 +31,7 @@ def __getattr__(name):
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Registers the MagnetoGANMap source with sunpy.map.Map.
 from sunpy_magnetogan import mapsource as _mapsource  # noqa: E402, F401

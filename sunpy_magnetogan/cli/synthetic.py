@@ -44,7 +44,6 @@ def run(args):
         store = write_synthetic_dataset(
             args.directory, split=split, npix=args.npix, grid_size=args.grid_size, max_pairs=args.max_pairs
         )
-        print(
-            f"{split}: {len(store.ids(split))} pairs in {args.directory} ({time.perf_counter() - t0:.0f} s)"
-        )  # noqa: T201
+        elapsed = time.perf_counter() - t0
+        print(f"{split}: {len(store.ids(split))} pairs in {args.directory} ({elapsed:.0f} s)")  # noqa: T201
     return 0
