@@ -48,7 +48,8 @@ html_favicon = str(
     Path(sunpy_sphinx_theme.__file__).parent / "theme" / "sunpy" / "static" / "img" / "sunpy_icon.svg"
 )
 html_title = f"sunpy-magnetogan {version}"
-html_static_path = ["_static"]
+# No static files of our own yet (the favicon is copied by html_favicon).
+html_static_path = []
 # _templates/autosummary_core: automodapi's page templates plus, at the end of every
 # function and class page, a minigallery of the gallery examples that use the object.
 templates_path = ["_templates"]
