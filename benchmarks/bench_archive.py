@@ -79,8 +79,17 @@ def main():
     parser.add_argument("--npix", type=int, default=1024, help="input size in pixels")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to try")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per worker count")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="torch threads per worker and in-process (default: the cores shared among the workers)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    cpus = torch.get_num_threads()
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     print(describe_machine())
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
@@ -103,11 +112,10 @@ def main():
         )
 
         for n_workers in args.workers:
-            cpus = torch.get_num_threads()
-            torch_threads = max(1, cpus // n_workers)
+            torch_threads = args.torch_threads or max(1, cpus // n_workers)
             start = time.perf_counter()
             with LocalCluster(
-                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster:
                 startup = time.perf_counter() - start
                 times = []

@@ -316,6 +316,12 @@ def bench_training(preset, *, device, repeat, workdir, channels_last=False):
     reset_peak_memory(device)
     with trainer._determinism():
         stats = _timed(lambda: trainer._train_step(batch), repeat=repeat, warmup=1, sync=sync)
+    peak = peak_memory_mb(device)
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with trainer._determinism(), FlopCounterMode(display=False) as counter:
+        trainer._train_step(batch)
+    flops = counter.get_total_flops()
     return {
         "preset": preset,
         "device": device,
@@ -323,7 +329,9 @@ def bench_training(preset, *, device, repeat, workdir, channels_last=False):
         "channels_last": channels_last,
         **stats,
         "steps/s": 1 / stats["median_s"],
-        "peak MB": peak_memory_mb(device),
+        "GFLOP/step": flops / 1e9,
+        "GFLOP/s": flops / stats["median_s"] / 1e9,
+        "peak MB": peak,
     }
 
 
@@ -456,7 +464,7 @@ def main():
         train_rows = []
         for preset in args.presets:
             train_rows += _run_child("train", preset, args)
-            if args.device == "cpu" and preset in ("default", "compact"):
+            if args.device == "cpu" and preset in ("compact", "default", "pix2pix-compact"):
                 train_rows += _run_child("train", preset, args, "--channels-last")
         print("\n== training steps (Trainer._train_step: every D then every G, data loading excluded)")
         print_table(
@@ -471,6 +479,8 @@ def main():
                 "min_s",
                 "max_s",
                 "steps/s",
+                "GFLOP/step",
+                "GFLOP/s",
                 "peak MB",
             ],
         )

@@ -391,10 +391,11 @@ def _client(scheduler, *, n_workers, threads_per_worker):
             n_workers=n_workers,
             threads_per_worker=threads_per_worker,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: never clashes with another cluster
         ) as cluster,
         Client(cluster) as client,
     ):
+        log.info("started a local Dask cluster; dashboard (with bokeh installed): %s", client.dashboard_link)
         yield client, True
 
 

@@ -78,7 +78,7 @@ def input_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cluster():
     """Two single-threaded worker processes, shared by the tests of this module."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
         yield local
 
 

@@ -322,9 +322,8 @@ def optimize_for_inference(
 
     The copy (or, with ``inplace=True``, the network itself) is put in eval mode, its batch norms are folded (`fold_batchnorm`), its
     gradients are switched off, and it is moved to ``device`` in the ``channels_last``
-    memory format where that pays (oneDNN convolutions on the CPU and cuDNN on recent
-    GPUs both run faster on channels-last tensors: 2-3x on the CPU for the U-Nets of this
-    package). Inputs in the usual (contiguous) format are accepted either way; PyTorch
+    memory format (oneDNN convolutions on the CPU and cuDNN on recent GPUs both run
+    faster on channels-last tensors; see ``benchmarks/README.md`` for the figures). Inputs in the usual (contiguous) format are accepted either way; PyTorch
     converts them at the first convolution.
 
     Parameters
