@@ -36,7 +36,8 @@ class MagnetoGANMap(GenericMap):
 
     def __init__(self, data, header, **kwargs):
         super().__init__(data, header, **kwargs)
-        limit = DEFAULT_PLOT_LIMIT.to_value(self.unit or u.G)
+        unit = self.unit if self.unit is not None and self.unit.is_equivalent(u.G) else u.G
+        limit = DEFAULT_PLOT_LIMIT.to_value(unit)
         self.plot_settings["cmap"] = "hmimag"
         self.plot_settings["norm"] = ImageNormalize(
             vmin=-limit, vmax=limit, stretch=LinearStretch(), clip=False

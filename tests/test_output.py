@@ -95,3 +95,12 @@ def test_quantity_input_and_shape_check(stereo_output):
     assert out.data[256, 256] == pytest.approx(1000.0)
     with pytest.raises(ValueError, match="does not match the model grid"):
         magnetogram_map(np.zeros((256, 256)), prepared.geometry, model_name="q")
+
+
+def test_source_class_tolerates_a_header_without_field_unit(stereo_output):
+    _, _, out = stereo_output
+    meta = out.meta.copy()
+    meta["bunit"] = ""
+    plain = sunpy.map.Map(out.data, meta)
+    assert isinstance(plain, MagnetoGANMap)
+    assert plain.plot_settings["norm"].vmax == pytest.approx(1000)

@@ -281,7 +281,9 @@ def detect_active_regions(
     if return_labels:
         label_meta = smap.meta.copy()
         label_meta["bunit"] = ""
-        label_map = sunpy.map.Map(label_image.astype(np.int32), label_meta)
+        # A plain GenericMap: the metadata of a source map (e.g. a generated MagnetoGANMap)
+        # would otherwise pick that source class, which expects a field in G.
+        label_map = sunpy.map.GenericMap(label_image.astype(np.int32), label_meta)
         return table, label_map
     return table
 
