@@ -19,7 +19,11 @@ import torch
 from tqdm.auto import tqdm
 
 from sunpy_magnetogan.grid import ModelGrid
-from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
+from sunpy_magnetogan.normalization import (
+    EUVNormalization,
+    MagnetogramNormalization,
+    euv_normalization_from_dict,
+)
 from sunpy_magnetogan.output import magnetogram_map
 from sunpy_magnetogan.preprocess import prepare_euv_map
 from sunpy_magnetogan.validation import read_map
@@ -73,7 +77,7 @@ class LoadedModel:
         The model card.
     grid : `~sunpy_magnetogan.grid.ModelGrid`
         The grid the model works on.
-    euv_normalization : `~sunpy_magnetogan.normalization.EUVNormalization`
+    euv_normalization : `~sunpy_magnetogan.normalization.EUVNormalization` or `~sunpy_magnetogan.normalization.QuietSunNormalization`
     magnetogram_normalization : `~sunpy_magnetogan.normalization.MagnetogramNormalization`
     device : torch.device
 
@@ -82,7 +86,7 @@ class LoadedModel:
     >>> import numpy as np
     >>> from sunpy_magnetogan.generate import load_model
     >>> from sunpy_magnetogan.grid import ModelGrid
-    >>> from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
+    >>> from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization, euv_normalization_from_dict
     >>> from sunpy_magnetogan.training import get_preset
     >>> from sunpy_magnetogan.weights import register_model, save_weights, unregister_model
     >>> config, _ = get_preset("compact")  # a 128 px model with random weights, registered for the example
@@ -176,7 +180,7 @@ def _load_model_cached(model, device, cache_dir, offline, optimize, compile):
         generator=generator,
         card=card,
         grid=ModelGrid(**norms.get("grid", {})),
-        euv_normalization=EUVNormalization.from_dict(norms["euv"]) if "euv" in norms else EUVNormalization(),
+        euv_normalization=euv_normalization_from_dict(norms["euv"]) if "euv" in norms else EUVNormalization(),
         magnetogram_normalization=MagnetogramNormalization.from_dict(norms["magnetogram"]),
         device=device,
     )

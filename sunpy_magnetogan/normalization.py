@@ -1,9 +1,17 @@
 """
 Intensity normalisations between physical images and the networks' [-1, 1] range.
 
-* EUV images (`EUVNormalization`): a robust percentile stretch of the on-disk pixels to
-  [-1, 1], computed per image as in the paper (its "98 %" linear stretch); off-disk pixels
-  are set to -1. It is not meant to be inverted: the EUV image is only ever an input.
+* EUV images, two kinds, neither meant to be inverted (the EUV image is only ever an
+  input); off-disk pixels are set to -1 by both:
+
+  - `EUVNormalization`: a robust percentile stretch of the on-disk pixels to [-1, 1],
+    computed per image as in the paper (its "98 %" linear stretch). Its limits move with
+    the image's activity, so the same plage brightness maps to different values in a
+    quiet and an active image.
+  - `QuietSunNormalization`: the contrast to the quiet Sun (the on-disk median), on a
+    fixed logarithmic scale. Brightness then means the same in every image, whatever the
+    instrument's gain or the level of activity, which is what lets a model predict the
+    total unsigned flux.
 * Magnetograms (`MagnetogramNormalization`): a *fixed* (image-independent), monotonic and
   exactly invertible transform between Gauss and [-1, 1]. The paper's z-scale depends on
   each image's mean and standard deviation, which are unknown at inference time, so its
@@ -19,7 +27,12 @@ import numpy as np
 
 from sunpy_magnetogan.exceptions import InvalidDataError
 
-__all__ = ["EUVNormalization", "MagnetogramNormalization"]
+__all__ = [
+    "EUVNormalization",
+    "MagnetogramNormalization",
+    "QuietSunNormalization",
+    "euv_normalization_from_dict",
+]
 
 
 def _namespace(x):
@@ -120,9 +133,7 @@ class EUVNormalization:
         image = np.asarray(image, dtype=np.float32)
         low, high = self.limits(image[disk])
         scaled = self._apply_stretch(np.clip(image, 0, None))
-        out = np.clip((scaled - low) * (2.0 / (high - low)) - 1.0, -1.0, 1.0).astype(np.float32)
-        out[~disk] = -1.0
-        return out, (low, high)
+        return _normalise_disk(scaled, disk, low, high), (low, high)
 
     def to_dict(self):
         """The settings as a JSON-friendly dict."""
@@ -134,6 +145,152 @@ class EUVNormalization:
         if d.get("kind", "percentile") != "percentile":
             raise ValueError(f"unknown EUV normalisation kind {d.get('kind')!r}")
         return cls(lower=d["lower"], upper=d["upper"], stretch=d["stretch"])
+
+
+def _normalise_disk(scaled, disk, low, high):
+    """Map ``low``/``high`` to -1/+1, clip, and set off-disk pixels to -1 (float32)."""
+    out = np.clip((scaled - low) * (2.0 / (high - low)) - 1.0, -1.0, 1.0).astype(np.float32)
+    out[~disk] = -1.0
+    return out
+
+
+@dataclass(frozen=True)
+class QuietSunNormalization:
+    """
+    Contrast of an EUV image to its quiet Sun, on a fixed logarithmic scale.
+
+    Each image is divided by a reference intensity, the ``reference`` percentile of its
+    finite on-disk pixels (the median by default: the quiet Sun covers most of the disk
+    even at solar maximum), and ``log(I / I_ref)`` is mapped linearly so that the
+    contrasts ``low`` and ``high`` go to -1 and +1 (values beyond are clipped).
+
+    Unlike the per-image percentile stretch of `EUVNormalization`, the scale does not
+    depend on how much of the disk is active: a plage twice as bright as the quiet Sun
+    has the same value in every image. Dividing by the quiet Sun also removes the
+    instruments' gain and degradation (AIA vs EUVI) to first order.
+
+    Parameters
+    ----------
+    reference : float
+        Percentile (0-100) of the on-disk pixels used as the quiet-Sun intensity.
+    low, high : float
+        Contrasts ``I / I_ref`` mapped to -1 and +1, with ``0 < low < 1 < high``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.normalization import QuietSunNormalization
+    >>> norm = QuietSunNormalization()
+    >>> image = np.full((4, 4), 100.0, dtype=np.float32)
+    >>> image[0, 0] = 1000.0  # a plage 10 times brighter than the quiet Sun
+    >>> out, limits = norm(image, np.ones((4, 4), dtype=bool))
+    >>> float(out[0, 0]), float(out[1, 1]) == float(norm(2 * image, np.ones((4, 4), bool))[0][1, 1])
+    (1.0, True)
+    """
+
+    reference: float = 50.0
+    low: float = 0.25
+    high: float = 10.0
+
+    def __post_init__(self):
+        if not 0 < self.reference < 100:
+            raise ValueError(f"reference must be a percentile in (0, 100), got {self.reference}")
+        if not 0 < self.low < 1 < self.high:
+            raise ValueError(f"need 0 < low < 1 < high, got low={self.low}, high={self.high}")
+
+    def limits(self, values):
+        """
+        The intensities that map to -1 and +1 for a set of on-disk values.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            Finite, non-negative on-disk intensities (any shape).
+
+        Returns
+        -------
+        tuple of float
+            ``(low, high)`` intensities, ``low * I_ref`` and ``high * I_ref``.
+
+        Raises
+        ------
+        InvalidDataError
+            If there are no values, or the quiet-Sun reference is not positive (a blank
+            or dark image).
+        """
+        values = np.asarray(values, dtype=np.float32).ravel()
+        if values.size == 0:
+            raise InvalidDataError("the EUV image has no finite pixel on the solar disk")
+        ref = float(np.percentile(values, self.reference))
+        if not ref > 0 or np.all(values == values[0]):
+            raise InvalidDataError(
+                f"the EUV image is blank on the solar disk: its quiet-Sun reference (the {self.reference:g} "
+                f"percentile of the disk) is {ref:g}"
+            )
+        return self.low * ref, self.high * ref
+
+    def __call__(self, image, disk):
+        """
+        Normalise an image by its own quiet-Sun intensity.
+
+        Parameters
+        ----------
+        image : numpy.ndarray
+            Intensities, shape ``(H, W)``; must be finite and non-negative where ``disk``.
+        disk : numpy.ndarray
+            Boolean, shape ``(H, W)``: the valid on-disk pixels used for the reference and
+            kept; everything else is set to -1.
+
+        Returns
+        -------
+        normalised : numpy.ndarray
+            float32 in [-1, 1], shape ``(H, W)``.
+        limits : tuple of float
+            The ``(low, high)`` intensities that were mapped to -1 and +1.
+        """
+        image = np.asarray(image, dtype=np.float32)
+        low, high = self.limits(image[disk])
+        with np.errstate(divide="ignore"):
+            scaled = np.log(np.clip(image, low * 1e-3, None))
+        return _normalise_disk(scaled, disk, np.log(low), np.log(high)), (low, high)
+
+    def to_dict(self):
+        """The settings as a JSON-friendly dict."""
+        return {"kind": "quiet-sun", **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of `to_dict`."""
+        if d.get("kind") != "quiet-sun":
+            raise ValueError(f"not a quiet-Sun EUV normalisation: kind {d.get('kind')!r}")
+        return cls(reference=d["reference"], low=d["low"], high=d["high"])
+
+
+def euv_normalization_from_dict(d):
+    """
+    The EUV normalisation described by a dict (as written in model cards and pair stores).
+
+    Parameters
+    ----------
+    d : dict
+        The output of ``to_dict`` of `EUVNormalization` (``kind="percentile"``, the default
+        when no kind is given, as in cards written before the kinds existed) or of
+        `QuietSunNormalization` (``kind="quiet-sun"``).
+
+    Returns
+    -------
+    `EUVNormalization` or `QuietSunNormalization`
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind.
+    """
+    kinds = {"percentile": EUVNormalization, "quiet-sun": QuietSunNormalization}
+    kind = d.get("kind", "percentile")
+    if kind not in kinds:
+        raise ValueError(f"unknown EUV normalisation kind {kind!r}; known: {sorted(kinds)}")
+    return kinds[kind].from_dict(d)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from sunpy_magnetogan.exceptions import MagnetoGANError
+from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization, euv_normalization_from_dict
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.synthetic import (
     BENCHMARK_SERIES,
@@ -73,6 +74,21 @@ def test_pairs_are_reproducible_and_resumable(store, tmp_path):
     resumed = write_synthetic_dataset(tmp_path / "again", split=SPLITS, npix=256, grid_size=128)
     assert len(resumed) == 3
     assert resumed.ids("train") == again.ids("train")
+
+
+def test_store_records_its_euv_normalization_and_refuses_another(store, tmp_path):
+    # Training copies this record into every checkpoint; export_model puts it in the card.
+    assert euv_normalization_from_dict(store.attrs["euv_normalization"]) == QuietSunNormalization()
+    with pytest.raises(MagnetoGANError, match="normalised with"):
+        write_synthetic_dataset(
+            store.path, split=SPLITS, npix=256, grid_size=128, euv_normalization=EUVNormalization()
+        )
+    # The quiet Sun sits at the same value in every image (the disk median maps to
+    # log(1 / 0.25) / log(10 / 0.25) of the way from -1 to +1).
+    expected = -1 + 2 * np.log(4) / np.log(40)
+    for pair_id in store.ids():
+        pair = store.load(pair_id)
+        assert np.median(pair["euv"][pair["disk"]]) == pytest.approx(expected, abs=0.03)
 
 
 def test_reader_refuses_other_stores(tmp_path, store):

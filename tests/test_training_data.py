@@ -23,13 +23,13 @@ from sunpy_magnetogan.training import (
 )
 
 
-def make_store(path, *, grid_size=32, n_train=4, n_test=2, seed=0):
+def make_store(path, *, grid_size=32, n_train=4, n_test=2, seed=0, attrs=None):
     """
     A tiny pair store of analytic "Suns": a disk with a few Gaussian spots of either
     polarity (Gauss), and an EUV image that is a smooth, signed function of the field.
     """
     rng = np.random.default_rng(seed)
-    store = PairStore.create(path, grid_size=grid_size, attrs={"source": "test"})
+    store = PairStore.create(path, grid_size=grid_size, attrs={"source": "test", **(attrs or {})})
     yy, xx = np.mgrid[:grid_size, :grid_size]
     centre, radius = (grid_size - 1) / 2, 0.4 * grid_size
     disk = (xx - centre) ** 2 + (yy - centre) ** 2 < radius**2

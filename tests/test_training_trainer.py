@@ -134,6 +134,38 @@ def test_checkpoint_is_self_describing(pairs, tmp_path):
     assert len(checkpoint["meta"]["rng"]) == 1
 
 
+def test_export_takes_the_euv_normalization_of_the_training_data(tmp_path):
+    from sunpy_magnetogan.grid import ModelGrid
+    from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization
+    from sunpy_magnetogan.training.export import export_model
+    from sunpy_magnetogan.weights import load_state_dict
+
+    norm = QuietSunNormalization(low=0.3, high=12.0)
+    make_store(tmp_path / "pairs", attrs={"euv_normalization": norm.to_dict()})
+    Trainer(TINY_MODEL, TINY_TRAIN, tmp_path / "pairs", tmp_path / "run", progress=False).train()
+    assert load_checkpoint(tmp_path / "run")["meta"]["euv_normalization"] == norm.to_dict()
+    card = export_model(tmp_path / "run", tmp_path / "tiny.safetensors", name="tiny", grid=ModelGrid(32))
+    assert card.normalization["euv"] == norm.to_dict()
+    assert card.normalization["magnetogram"]["kind"] == "asinh"
+    state, _ = load_state_dict(tmp_path / "tiny.safetensors")
+    generator, _ = load_generator(tmp_path / "run")
+    assert state.keys() == generator.state_dict().keys()
+
+    # A store that does not say how its EUV images were normalised: the caller must.
+    make_store(tmp_path / "old", attrs=None)
+    Trainer(TINY_MODEL, TINY_TRAIN, tmp_path / "old", tmp_path / "run-old", progress=False).train()
+    with pytest.raises(TrainingConfigError, match="does not record its EUV normalisation"):
+        export_model(tmp_path / "run-old", tmp_path / "old.safetensors", name="old", grid=ModelGrid(32))
+    card = export_model(
+        tmp_path / "run-old",
+        tmp_path / "old.safetensors",
+        name="old",
+        grid=ModelGrid(32),
+        euv_normalization=EUVNormalization(),
+    )
+    assert card.normalization["euv"]["kind"] == "percentile"
+
+
 # ---------------------------------------------------------------- resume
 def test_resume_continues_exactly(pairs, tmp_path):
     whole = Trainer(TINY_MODEL, TINY_TRAIN, pairs, tmp_path / "whole", progress=False).train()

@@ -33,16 +33,32 @@ def add_parser(subparsers):
     parser.add_argument("--max-pairs", type=int, default=None, help="at most this many pairs per split")
     parser.add_argument("--npix", type=int, default=512, help="size of the synthetic instrument images")
     parser.add_argument("--grid-size", type=int, default=512, help="size of the model grid")
+    parser.add_argument(
+        "--euv-normalization",
+        choices=("quiet-sun", "percentile"),
+        default="quiet-sun",
+        help=(
+            "EUV normalisation of the stored images: contrast to the quiet Sun on a fixed log scale "
+            "(default) or the paper's per-image 1-99 percentile stretch"
+        ),
+    )
     return parser
 
 
 def run(args):
+    from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization
     from sunpy_magnetogan.synthetic.dataset import write_synthetic_dataset
 
+    normalization = QuietSunNormalization() if args.euv_normalization == "quiet-sun" else EUVNormalization()
     for split in args.split or ["train", "test"]:
         t0 = time.perf_counter()
         store = write_synthetic_dataset(
-            args.directory, split=split, npix=args.npix, grid_size=args.grid_size, max_pairs=args.max_pairs
+            args.directory,
+            split=split,
+            npix=args.npix,
+            grid_size=args.grid_size,
+            max_pairs=args.max_pairs,
+            euv_normalization=normalization,
         )
         elapsed = time.perf_counter() - t0
         print(f"{split}: {len(store.ids(split))} pairs in {args.directory} ({elapsed:.0f} s)")  # noqa: T201

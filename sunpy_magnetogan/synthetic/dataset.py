@@ -53,6 +53,7 @@ from astropy.table import QTable, vstack
 
 from sunpy_magnetogan.exceptions import MagnetoGANError
 from sunpy_magnetogan.grid import ModelGrid
+from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.synthetic.cycle import days_since_epoch, time_from_days
 from sunpy_magnetogan.synthetic.observe import (
@@ -237,10 +238,10 @@ def _pair_id(seed, time, label, instrument):
     return f"s{seed:05d}_{stamp}_{label}_{instrument.lower()}"
 
 
-def _prepare(euv, mag, grid):
+def _prepare(euv, mag, grid, normalization=None):
     from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
 
-    prepared_euv = prepare_euv_map(euv, grid=grid)
+    prepared_euv = prepare_euv_map(euv, grid=grid, normalization=normalization)
     prepared_mag = prepare_magnetogram_map(mag, grid=grid)
     disk = prepared_euv.disk & prepared_mag.disk
     euv_data = np.where(disk, prepared_euv.data, np.float32(-1.0))
@@ -276,7 +277,9 @@ def _resolve_splits(split):
     raise ValueError(f"split must be 'benchmark', one of {sorted(BENCHMARK_SPLIT)} or a dict of SplitSpec")
 
 
-def write_synthetic_dataset(path, *, split="benchmark", npix=512, grid_size=512, max_pairs=None):
+def write_synthetic_dataset(
+    path, *, split="benchmark", npix=512, grid_size=512, max_pairs=None, euv_normalization=None
+):
     """
     Generate synthetic EUV / magnetogram pairs and store them on the model grid.
 
@@ -294,11 +297,21 @@ def write_synthetic_dataset(path, *, split="benchmark", npix=512, grid_size=512,
         Size of the model grid the pairs are stored on.
     max_pairs : int, optional
         Stop after writing this many new pairs (for quick subsets).
+    euv_normalization : optional
+        The EUV normalisation applied to the stored EUV images
+        (`~sunpy_magnetogan.normalization.QuietSunNormalization` by default). It is
+        recorded in the store's attributes (``euv_normalization``), from where training
+        copies it into every checkpoint; a store cannot mix two normalisations.
 
     Returns
     -------
     `~sunpy_magnetogan.pairs.PairStore`
         The store (reopened, with every pair written so far).
+
+    Raises
+    ------
+    MagnetoGANError
+        If ``path`` holds a store of another generator or EUV normalisation.
 
     Examples
     --------
@@ -309,16 +322,24 @@ def write_synthetic_dataset(path, *, split="benchmark", npix=512, grid_size=512,
     (1, 'sunpy_magnetogan.synthetic')
     """
     splits = _resolve_splits(split)
+    euv_normalization = euv_normalization or QuietSunNormalization()
     attrs = {
         "generator": GENERATOR,
         "npix": int(npix),
         "splits": {name: asdict(spec) for name, spec in splits.items()},
         "benchmark": split == "benchmark" or (isinstance(split, str) and split in BENCHMARK_SPLIT),
         "magnetogram": "synthetic HMI, radial-field approximation, Gauss",
+        "euv_normalization": euv_normalization.to_dict(),
     }
     store = PairStore.create(path, grid_size=grid_size, attrs=attrs, exist_ok=True)
     if store.attrs.get("generator") != GENERATOR:
         raise MagnetoGANError(f"{path} holds a pair store that was not written by {GENERATOR}")
+    stored = store.attrs.get("euv_normalization", EUVNormalization().to_dict())
+    if stored != euv_normalization.to_dict():
+        raise MagnetoGANError(
+            f"{path} holds pairs normalised with {stored}, not {euv_normalization.to_dict()}; "
+            "write them to a new directory"
+        )
     grid = ModelGrid(grid_size)
     written = 0
     suns = {}
@@ -334,7 +355,7 @@ def write_synthetic_dataset(path, *, split="benchmark", npix=512, grid_size=512,
                 suns.clear()
                 suns[seed] = SyntheticSun(seed)
             euv, mag = observe_pair(suns[seed], time, observer, instrument=spec.instrument, npix=npix)
-            euv_data, mag_data, disk = _prepare(euv, mag, grid)
+            euv_data, mag_data, disk = _prepare(euv, mag, grid, euv_normalization)
             store.add(
                 pair_id,
                 euv=euv_data,
@@ -348,7 +369,9 @@ def write_synthetic_dataset(path, *, split="benchmark", npix=512, grid_size=512,
     return PairStore.open(path)
 
 
-def write_time_series(path, series=BENCHMARK_SERIES, *, npix=512, grid_size=512, truth_shape=(180, 360)):
+def write_time_series(
+    path, series=BENCHMARK_SERIES, *, npix=512, grid_size=512, truth_shape=(180, 360), euv_normalization=None
+):
     """
     Write time series of synthetic Suns seen by several observers, with ground truth.
 
@@ -367,6 +390,8 @@ def write_time_series(path, series=BENCHMARK_SERIES, *, npix=512, grid_size=512,
         Instrument image size and model-grid size.
     truth_shape : tuple of int, optional
         Shape of the ground-truth Carrington maps; None to skip them.
+    euv_normalization : optional
+        EUV normalisation of the stored images, as in `write_synthetic_dataset`.
 
     Returns
     -------
@@ -382,7 +407,13 @@ def write_time_series(path, series=BENCHMARK_SERIES, *, npix=512, grid_size=512,
     """
     if isinstance(series, SeriesSpec):
         series = (series,)
-    attrs = {"generator": GENERATOR, "npix": int(npix), "series": [_series_dict(s) for s in series]}
+    euv_normalization = euv_normalization or QuietSunNormalization()
+    attrs = {
+        "generator": GENERATOR,
+        "npix": int(npix),
+        "series": [_series_dict(s) for s in series],
+        "euv_normalization": euv_normalization.to_dict(),
+    }
     store = PairStore.create(path, grid_size=grid_size, attrs=attrs, exist_ok=True)
     grid = ModelGrid(grid_size)
     path = Path(path)
@@ -407,7 +438,7 @@ def write_time_series(path, series=BENCHMARK_SERIES, *, npix=512, grid_size=512,
                 if pair_id in store:
                     continue
                 euv, mag = observe_pair(sun, time, observer, instrument=instrument, npix=npix)
-                euv_data, mag_data, disk = _prepare(euv, mag, grid)
+                euv_data, mag_data, disk = _prepare(euv, mag, grid, euv_normalization)
                 store.add(
                     pair_id,
                     euv=euv_data,

@@ -9,6 +9,8 @@ evaluation figures. The card's ``sha256`` is computed from the bytes written.
 
 import logging
 
+from sunpy_magnetogan.exceptions import TrainingConfigError
+from sunpy_magnetogan.normalization import euv_normalization_from_dict
 from sunpy_magnetogan.training.checkpoint import load_checkpoint, load_generator
 
 __all__ = ["export_model"]
@@ -22,7 +24,7 @@ def export_model(
     *,
     name,
     grid,
-    euv_normalization,
+    euv_normalization=None,
     description="",
     training_data="",
     metrics=None,
@@ -43,8 +45,9 @@ def export_model(
         Registry name of the model.
     grid : `~sunpy_magnetogan.grid.ModelGrid`
         The model grid of the training data (its size and disk radius).
-    euv_normalization : `~sunpy_magnetogan.normalization.EUVNormalization`
-        The EUV normalisation of the training data.
+    euv_normalization : `~sunpy_magnetogan.normalization.EUVNormalization` or `~sunpy_magnetogan.normalization.QuietSunNormalization`, optional
+        The EUV normalisation of the training data. By default the one recorded in the
+        checkpoint (from the pair store's attributes); an error if there is none.
     description, training_data, version, license : str, optional
         Card fields.
     metrics : dict, optional
@@ -59,6 +62,13 @@ def export_model(
 
     generator, model_config = load_generator(run)
     meta = load_checkpoint(run)["meta"]
+    if euv_normalization is None:
+        if not meta.get("euv_normalization"):
+            raise TrainingConfigError(
+                f"the checkpoint of {run} does not record its EUV normalisation (its pair store predates "
+                "them): pass euv_normalization"
+            )
+        euv_normalization = euv_normalization_from_dict(meta["euv_normalization"])
     card = {
         "name": name,
         "description": description,

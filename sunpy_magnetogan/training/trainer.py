@@ -304,6 +304,9 @@ class Trainer:
             self._discriminator_step = _DiscriminatorStep(self.discriminator)
 
         store = dataset if isinstance(dataset, PairStore) else PairStore.open(dataset)
+        # The EUV normalisation the pairs were written with travels with every checkpoint,
+        # so that an exported model normalises its inputs as in training.
+        self.euv_normalization = store.attrs.get("euv_normalization")
         self.train_dataset = PairDataset(
             store,
             split=cfg.train_split,
@@ -383,6 +386,7 @@ class Trainer:
                 "rng": rng_states,
                 "scaler": self.scaler.state_dict() if self.scaler is not None else None,
                 "normalization": self.normalization.to_dict(),
+                "euv_normalization": self.euv_normalization,
                 "elapsed_s": self._elapsed(),
             }
             path = ckpt.save_checkpoint(
