@@ -127,7 +127,9 @@ def test_quiet_sun_normalization_range_masking_and_errors():
     assert (low, high) == pytest.approx((0.5 * ref, 4.0 * ref), rel=1e-5)
     assert out.dtype == np.float32
     assert np.all(out[~disk] == -1)
-    assert out.min() >= -1 and out.max() <= 1 and np.isfinite(out).all()
+    assert out.min() >= -1
+    assert out.max() <= 1
+    assert np.isfinite(out).all()
     assert np.all(out[60, :5] == 1.0)  # a 6x plage is beyond high=4
     assert out[10, 0] == -1.0
     with pytest.raises(InvalidDataError, match="no finite pixel"):
@@ -142,7 +144,9 @@ def test_quiet_sun_normalization_range_masking_and_errors():
         QuietSunNormalization(reference=100)
 
 
-@pytest.mark.parametrize("norm", [EUVNormalization(stretch="sqrt"), QuietSunNormalization(reference=40, high=8)])
+@pytest.mark.parametrize(
+    "norm", [EUVNormalization(stretch="sqrt"), QuietSunNormalization(reference=40, high=8)]
+)
 def test_euv_normalization_dicts_round_trip(norm):
     assert euv_normalization_from_dict(norm.to_dict()) == norm
 

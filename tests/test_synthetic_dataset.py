@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 
 from sunpy_magnetogan.exceptions import MagnetoGANError
-from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization, euv_normalization_from_dict
+from sunpy_magnetogan.normalization import (
+    EUVNormalization,
+    QuietSunNormalization,
+    euv_normalization_from_dict,
+)
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.synthetic import (
     BENCHMARK_SERIES,
