@@ -38,22 +38,31 @@ KEYS = ("cc", "cc_binned", "flux_cc", "r1", "r2", "rmse_ssim", "rmse", "ssim", "
 
 
 def run_predictor(run):
-    from sunpy_magnetogan.normalization import MagnetogramNormalization
+    """``(predict, euv_normalization)`` of a training run's newest (or given) checkpoint."""
+    from sunpy_magnetogan.normalization import (
+        EUVNormalization,
+        MagnetogramNormalization,
+        euv_normalization_from_dict,
+    )
     from sunpy_magnetogan.training.checkpoint import load_checkpoint, load_generator
 
     generator, _ = load_generator(run)
-    norm = MagnetogramNormalization.from_dict(load_checkpoint(run)["meta"]["normalization"])
+    meta = load_checkpoint(run)["meta"]
+    norm = MagnetogramNormalization.from_dict(meta["normalization"])
+    euv = meta.get("euv_normalization")
+    euv_norm = euv_normalization_from_dict(euv) if euv else EUVNormalization()
 
     def predict(euv):
         with torch.inference_mode():
             return norm.inverse(generator(torch.from_numpy(euv)[None, None])[-1][0, 0]).numpy()
 
-    return predict
+    return predict, euv_norm
 
 
 def model_predictor(name):
+    """``(predict, euv_normalization)`` of a registered model."""
     loaded = load_model(name, device="cpu")
-    return lambda euv: loaded.predict(euv[np.newaxis])[0]
+    return (lambda euv: loaded.predict(euv[np.newaxis])[0]), loaded.euv_normalization
 
 
 def synthetic_metrics(store, predict, max_pairs):
@@ -65,7 +74,7 @@ def synthetic_metrics(store, predict, max_pairs):
     return {row["key"]: [float(row["mean"]), float(row["std"])] for row in summary if row["key"] in KEYS}
 
 
-def semireal_metrics(predict):
+def semireal_metrics(predict, euv_normalization):
     from sunpy_magnetogan.synthetic import euv304_from_magnetogram
 
     path = REAL_DATA_DIR / "hmi_m_720s_2011-12-17T055810.fits"
@@ -74,7 +83,7 @@ def semireal_metrics(predict):
         return None
     hmi = sunpy.map.Map(path).superpixel((8, 8) * u.pix, func=np.nanmean)
     aia = euv304_from_magnetogram(hmi, instrument="AIA", rng=0)
-    euv = prepare_euv_map(aia)
+    euv = prepare_euv_map(aia, normalization=euv_normalization)
     truth = prepare_magnetogram_map(hmi)
     generated = magnetogram_map(predict(euv.data), euv.geometry, model_name="evaluated", valid=euv.disk)
     truth_map = magnetogram_map(truth.data, truth.geometry, model_name="HMI 2011-12-17", valid=truth.disk)
@@ -107,9 +116,15 @@ def main():
     parser.add_argument("--json", type=Path, help="also write the figures as JSON (for a model card)")
     args = parser.parse_args()
     print(describe_machine())
-    predict = run_predictor(args.run) if args.run else model_predictor(args.model)
-    results = {"synthetic_test": synthetic_metrics(PairStore.open(args.dataset), predict, args.max_pairs)}
-    results["semi_real_hmi_2011_12_17"] = semireal_metrics(predict)
+    predict, euv_normalization = run_predictor(args.run) if args.run else model_predictor(args.model)
+    store = PairStore.open(args.dataset)
+    stored = store.attrs.get("euv_normalization")
+    if stored is not None and stored != euv_normalization.to_dict():
+        parser.error(
+            f"{args.dataset} holds EUV images normalised with {stored}, the model expects {euv_normalization.to_dict()}"
+        )
+    results = {"synthetic_test": synthetic_metrics(store, predict, args.max_pairs)}
+    results["semi_real_hmi_2011_12_17"] = semireal_metrics(predict, euv_normalization)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
