@@ -15,7 +15,7 @@ import numpy as np
 from sunpy_magnetogan.exceptions import BadPixelWarning, InvalidDataError, PartialDiskWarning, warn_user
 from sunpy_magnetogan.geometry import ModelGeometry, geometry_from_map, resample_from_input
 from sunpy_magnetogan.grid import ModelGrid, disk_mask
-from sunpy_magnetogan.normalization import EUVNormalization
+from sunpy_magnetogan.normalization import QuietSunNormalization
 from sunpy_magnetogan.validation import validate_euv_map, validate_magnetogram_map
 
 __all__ = ["PreparedImage", "prepare_euv_map", "prepare_magnetogram_map"]
@@ -130,7 +130,7 @@ def prepare_euv_map(
     treated as missing and negative intensities are clipped to zero (both reported);
     flux-conserving block averaging of large inputs followed by bilinear resampling onto
     a grid with solar north up, the Sun centred and the limb at a fixed radius; off-disk
-    masking; percentile normalisation of the disk to [-1, 1].
+    masking; normalisation of the disk to [-1, 1].
 
     Parameters
     ----------
@@ -138,8 +138,10 @@ def prepare_euv_map(
         SDO/AIA or STEREO/SECCHI EUVI 304 A map of any size, roll, observer or field of view.
     grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
         Target grid (``ModelGrid(512)`` by default).
-    normalization : `~sunpy_magnetogan.normalization.EUVNormalization`, optional
-        Intensity normalisation (the paper's 1-99 percentile linear stretch by default).
+    normalization : `~sunpy_magnetogan.normalization.QuietSunNormalization` or `~sunpy_magnetogan.normalization.EUVNormalization`, optional
+        Intensity normalisation: the contrast to the quiet Sun by default; pass
+        ``EUVNormalization()`` for the paper's 1-99 percentile linear stretch. A model must
+        be given images normalised as its training data were (its card says how).
     allow_other_instruments, allow_other_wavelengths : bool, optional
         Opt in to inputs the model was not trained for (a warning is issued).
 
@@ -164,7 +166,7 @@ def prepare_euv_map(
     (512, 512)
     """
     grid = grid or ModelGrid()
-    normalization = normalization or EUVNormalization()
+    normalization = normalization or QuietSunNormalization()
     instrument = validate_euv_map(
         smap, allow_other_instruments=allow_other_instruments, allow_other_wavelengths=allow_other_wavelengths
     )

@@ -48,7 +48,7 @@ from sunpy_magnetogan.exceptions import (
     QualityRejectedError,
 )
 from sunpy_magnetogan.grid import ModelGrid
-from sunpy_magnetogan.normalization import EUVNormalization
+from sunpy_magnetogan.normalization import QuietSunNormalization
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
 from sunpy_magnetogan.validation import euv_instrument, read_map
@@ -161,8 +161,8 @@ def prepare_input_map(
         The EUV image.
     grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
         ``ModelGrid(512)`` by default.
-    normalization : `~sunpy_magnetogan.normalization.EUVNormalization`, optional
-        The paper's percentile stretch by default.
+    normalization : `~sunpy_magnetogan.normalization.QuietSunNormalization` or `~sunpy_magnetogan.normalization.EUVNormalization`, optional
+        The model's EUV normalisation (the contrast to the quiet Sun by default).
     reference : `~sunpy_magnetogan.data.intercalibration.QuantileReference`, optional
         Required for EUVI (far side): the training data's AIA distribution.
     tables : `~sunpy_magnetogan.data.calibrate.CalibrationTables`, optional
@@ -277,8 +277,8 @@ def prepare_pair(
         The line-of-sight magnetogram (HMI, in Gauss).
     grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
         ``ModelGrid(512)`` by default.
-    normalization : `~sunpy_magnetogan.normalization.EUVNormalization`, optional
-        The paper's percentile stretch by default.
+    normalization : `~sunpy_magnetogan.normalization.QuietSunNormalization` or `~sunpy_magnetogan.normalization.EUVNormalization`, optional
+        The model's EUV normalisation (the contrast to the quiet Sun by default).
     tables : `~sunpy_magnetogan.data.calibrate.CalibrationTables`, optional
         AIA calibration tables; without them pointing and degradation are skipped.
     register : bool, optional
@@ -313,7 +313,7 @@ def prepare_pair(
     ((128, 128), dtype('float32'), 0.0)
     """
     grid = grid or ModelGrid()
-    normalization = normalization or EUVNormalization()
+    normalization = normalization or QuietSunNormalization()
     policy = QualityPolicy() if policy is None else policy
     euv_quality = check_quality(euv_map, policy=policy)
     mag_quality = check_quality(mag_map, policy=policy)
@@ -710,7 +710,7 @@ def prepare_dataset(
     from sunpy_magnetogan.data.download import SETTINGS_FILE
 
     policy = QualityPolicy() if policy is None else policy
-    normalization = normalization or EUVNormalization()
+    normalization = normalization or QuietSunNormalization()
     inputs, missing = pair_inputs_from_fetch(fetch_dir)
     if limit is not None:
         inputs = inputs[: int(limit)]
