@@ -228,46 +228,6 @@ def test_prediction_is_sunpy_differential_rotation():
     assert rigid.predict(later)[1][0].to_value(u.deg) == pytest.approx(table["lon"][0].to_value(u.deg))
 
 
-def _moved(table, time, dlon):
-    """A copy of a one-row detection table at another time, shifted in longitude."""
-    out = QTable(table, copy=True)
-    out.meta["date"] = time
-    out["date"] = [time]
-    out["lon"] = (out["lon"] + dlon) % (360 * u.deg)
-    return out
-
-
-def test_one_displaced_centroid_does_not_carry_the_track_away():
-    # A neighbour grouped in for one map pulls the centroid 8 deg aside (within the gate):
-    # the prediction for the next map stays on the region, not on the displaced centroid.
-    table = detect_active_regions(
-        magnetogram_map([Bipole(carrington(0 * u.deg), 10 * u.deg)], earth_observer(T0), size=128)
-    )
-    assert len(table) == 1
-    assert not table["near_limb"][0]
-    lon0 = table["lon"][0]
-    tracker = ActiveRegionTracker(rotation_model="rigid")
-    for k, dlon in enumerate([0, 0.3, -0.2, 0.1, 8.0] * u.deg):
-        out = tracker.update(_moved(table, T0 + k * CADENCE, dlon))
-        assert out["track_id"][0] == 1
-    _, lon, _ = tracker.predict(T0 + 5 * CADENCE)
-    assert abs(((lon[0] - lon0).to_value(u.deg) + 180) % 360 - 180) < 0.5
-    # A steady drift (here 1.5 deg per map) is followed without lag.
-    steady = ActiveRegionTracker(rotation_model="rigid")
-    for k in range(6):
-        steady.update(_moved(table, T0 + k * CADENCE, 1.5 * k * u.deg))
-    _, lon, _ = steady.predict(T0 + 6 * CADENCE)
-    assert ((lon[0] - lon0).to_value(u.deg) + 180) % 360 - 180 == pytest.approx(7.5, abs=1e-6)
-    # With anchor_length=1 the displaced centroid is where predictions start.
-    naive = ActiveRegionTracker(rotation_model="rigid", anchor_length=1)
-    for k, dlon in enumerate([0, 0.3, -0.2, 0.1, 8.0] * u.deg):
-        naive.update(_moved(table, T0 + k * CADENCE, dlon))
-    _, lon, _ = naive.predict(T0 + 5 * CADENCE)
-    assert ((lon[0] - lon0).to_value(u.deg) + 180) % 360 - 180 == pytest.approx(8.0, abs=1e-6)
-    with pytest.raises(ValueError, match="anchor_length"):
-        ActiveRegionTracker(anchor_length=0)
-
-
 def test_gate_separates_jumps():
     first = detect_active_regions(
         magnetogram_map([Bipole(carrington(0 * u.deg), 10 * u.deg)], earth_observer(T0), size=128)

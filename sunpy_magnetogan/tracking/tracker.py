@@ -139,9 +139,17 @@ class _Track:
     parent: int = 0
     peak_flux: float = 0.0
     peak_time: Time | None = None
-    # (lon, lat, time) of the last detections away from the limb, oldest first: predictions
-    # start from them, since near the limb centroids are unreliable.
-    anchors: list = field(default_factory=list)
+    # Position and time of the last detection away from the limb (None until there is
+    # one): predictions start from it, since near the limb centroids are unreliable.
+    anchor_lon: float | None = None
+    anchor_lat: float | None = None
+    anchor_time: Time | None = None
+
+    def reference(self):
+        """(lon, lat, time) that predictions start from."""
+        if self.anchor_time is not None:
+            return self.anchor_lon, self.anchor_lat, self.anchor_time
+        return self.lon, self.lat, self.time
 
 
 def _mu_towards(lon, lat, observer, frame):
@@ -185,11 +193,6 @@ class ActiveRegionTracker:
         Differential rotation model (`sunpy.sun.models.differential_rotation`):
         ``'howard'``, ``'snodgrass'``, ``'allen'`` or ``'rigid'`` (no motion in Carrington
         coordinates).
-    anchor_length, outlier_distance
-        Predictions start from a track's last position away from the limb, or from the
-        median of its last ``anchor_length`` such positions (rotated to the latest) when the
-        last one lies more than ``outlier_distance`` (deg) from it: a centroid pulled aside
-        for one map does not carry the track away.
 
     Examples
     --------
@@ -210,8 +213,6 @@ class ActiveRegionTracker:
         merge_distance: u.deg = None,
         flux_weight=0.1,
         rotation_model="howard",
-        anchor_length=5,
-        outlier_distance: u.deg = 3 * u.deg,
     ):
         if gate <= 0 * u.deg:
             raise ValueError(f"gate must be positive, not {gate}")
@@ -228,10 +229,6 @@ class ActiveRegionTracker:
         self.merge_distance = None if merge_distance is None else merge_distance.to(u.deg)
         self.flux_weight = float(flux_weight)
         self.rotation_model = rotation_model
-        if int(anchor_length) < 1:
-            raise ValueError(f"anchor_length must be at least 1, not {anchor_length}")
-        self.anchor_length = int(anchor_length)
-        self.outlier_distance = outlier_distance.to(u.deg)
         self._tracks = []
         self._rows = []
         self._last_time = None
@@ -262,7 +259,7 @@ class ActiveRegionTracker:
         ids = np.array([t.track_id for t in active], dtype=int)
         if not active:
             return ids, np.zeros(0) * u.deg, np.zeros(0) * u.deg
-        reference = [self._reference(t) for t in active]
+        reference = [t.reference() for t in active]
         lon = np.array([r[0] for r in reference], dtype=float) * u.deg
         lat = np.array([r[1] for r in reference], dtype=float) * u.deg
         elapsed = (time - Time([r[2] for r in reference])).to(u.day)
@@ -410,36 +407,6 @@ class ActiveRegionTracker:
             log.info("track %d born at %s (%s)", track.track_id, time.isot, observer_name)
         return out
 
-    def _reference(self, track):
-        """
-        (lon, lat, time) that a track's predictions start from.
-
-        Its last position away from the limb, unless that lies more than
-        ``outlier_distance`` from the median of its last ``anchor_length`` such positions
-        (each rotated to the time of the latest): then that median, so that one centroid
-        pulled aside (a neighbour grouped in for one map, a burst of noise) does not throw
-        the prediction off. The last detection while there is none away from the limb.
-        """
-        if not track.anchors:
-            return track.lon, track.lat, track.time
-        lon_ref, lat_ref, time_ref = track.anchors[-1]
-        if len(track.anchors) < 3:
-            return lon_ref, lat_ref, time_ref
-        lons = np.array([a[0] for a in track.anchors])
-        lats = np.array([a[1] for a in track.anchors])
-        elapsed = (time_ref - Time([a[2] for a in track.anchors])).to(u.day)
-        drift = differential_rotation(elapsed, lats * u.deg, model=self.rotation_model, frame_time="sidereal")
-        drift = (drift - (sidereal_rotation_rate * elapsed).to(u.deg)).to_value(u.deg)
-        offsets = (lons + drift - lon_ref + 180.0) % 360.0 - 180.0
-        median_lon, median_lat = (lon_ref + float(np.median(offsets))) % 360.0, float(np.median(lats))
-        jump = angular_distance(
-            lonlat_to_vectors(lon_ref * u.deg, lat_ref * u.deg),
-            lonlat_to_vectors(median_lon * u.deg, median_lat * u.deg),
-        )[0, 0]
-        if jump > self.outlier_distance:
-            return median_lon, median_lat, time_ref
-        return lon_ref, lat_ref, time_ref
-
     def _merge_radius(self, row):
         if self.merge_distance is not None:
             return self.merge_distance.to_value(u.deg)
@@ -460,7 +427,7 @@ class ActiveRegionTracker:
         flux = float(row["unsigned_flux"].to_value(u.Mx))
         near_limb = bool(row["near_limb"])
         if not near_limb:
-            track.anchors = [*track.anchors, (track.lon, track.lat, time)][-self.anchor_length :]
+            track.anchor_lon, track.anchor_lat, track.anchor_time = track.lon, track.lat, time
         if not near_limb or track.n_detections == 1:
             track.flux = flux
         if not near_limb and flux > track.peak_flux:
@@ -566,8 +533,6 @@ class ActiveRegionTracker:
             "visible_mu": self.visible_mu,
             "flux_weight": self.flux_weight,
             "rotation_model": self.rotation_model,
-            "anchor_length": self.anchor_length,
-            "outlier_distance": self.outlier_distance,
         }
 
 
