@@ -18,7 +18,14 @@ from sunpy.coordinates import HeliographicCarrington
 from sunpy.coordinates.sun import L0
 
 from sunpy_magnetogan.exceptions import InputMapError, MissingMetadataError
-from sunpy_magnetogan.tracking import DETECTION_COLUMNS, MSH, detect_active_regions
+from sunpy_magnetogan.tracking import (
+    DETECTION_COLUMNS,
+    GENERATED_THRESHOLD,
+    MSH,
+    OBSERVED_THRESHOLD,
+    default_threshold,
+    detect_active_regions,
+)
 
 from .helpers_bipoles import (
     RSUN_SDO,
@@ -299,3 +306,19 @@ def test_real_hmi_large_active_regions_are_detected(real_hmi_map):
     for row in inner[:3]:
         sep = np.hypot(full["lon"] - row["lon"], full["lat"] - row["lat"])
         assert sep.min() < 1 * u.deg
+
+
+def test_generated_maps_get_a_higher_default_threshold(sdo_map):
+    # Generated magnetograms carry a quiet-Sun pattern of a few tens of G; at the observed
+    # maps' 50 G it joins neighbouring regions once smoothed (benchmarks/bench_tracking.py).
+    observed = detect_active_regions(sdo_map)
+    assert observed.meta["threshold"] == OBSERVED_THRESHOLD == 50 * u.G
+    meta = dict(sdo_map.meta, telescop="sunpy-magnetogan")
+    generated_map = sunpy.map.Map(sdo_map.data, meta)
+    assert default_threshold(generated_map) == GENERATED_THRESHOLD == 75 * u.G
+    generated = detect_active_regions(generated_map)
+    assert generated.meta["threshold"] == GENERATED_THRESHOLD
+    # the higher threshold keeps less of the regions' periphery
+    assert np.sum(generated["area"]) < np.sum(observed["area"])
+    # an explicit threshold wins
+    assert detect_active_regions(generated_map, threshold=50 * u.G).meta["threshold"] == 50 * u.G

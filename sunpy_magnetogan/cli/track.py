@@ -44,7 +44,12 @@ def add_parser(subparsers):
         "files", nargs="+", type=Path, help="magnetogram FITS files (any order, any observer)"
     )
     parser.add_argument("-o", "--output-dir", type=Path, default=Path("."), help="output folder (default: .)")
-    parser.add_argument("--threshold", type=float, default=50.0, help="threshold on the smoothed |B|, G (50)")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="threshold on the smoothed |B|, G (default: 50 for observed maps, 75 for generated ones)",
+    )
     parser.add_argument("--smoothing", type=float, default=1.0, help="Gaussian smoothing sigma, deg (1)")
     parser.add_argument("--min-area", type=float, default=250.0, help="smallest region area, MSH (250)")
     parser.add_argument("--limb-mu", type=float, default=0.3, help="flag regions with mu below this (0.3)")
@@ -143,7 +148,7 @@ def run(args):
     out_dir.mkdir(parents=True, exist_ok=True)
 
     options = {
-        "threshold": args.threshold * u.G,
+        "threshold": None if args.threshold is None else args.threshold * u.G,
         "smoothing": args.smoothing * u.deg,
         "min_area": args.min_area * u.Unit("MSH"),
         "limb_mu": args.limb_mu,

@@ -11,7 +11,14 @@ against the ground truth of the synthetic Sun (`sunpy_magnetogan.synthetic`).
 """
 
 from .cutout import corotating_cutout
-from .detection import DETECTION_COLUMNS, MSH, detect_active_regions
+from .detection import (
+    DETECTION_COLUMNS,
+    GENERATED_THRESHOLD,
+    MSH,
+    OBSERVED_THRESHOLD,
+    default_threshold,
+    detect_active_regions,
+)
 from .plotting import plot_flux_history, plot_synoptic_map, plot_tracks
 from .synoptic import SynopticMap, make_synoptic_map, read_synoptic_map
 from .tracker import (
@@ -25,13 +32,16 @@ from .tracker import (
 
 __all__ = [
     "DETECTION_COLUMNS",
+    "GENERATED_THRESHOLD",
     "HISTORY_COLUMNS",
     "MSH",
+    "OBSERVED_THRESHOLD",
     "TRACK_COLUMNS",
     "ActiveRegionTracker",
     "SynopticMap",
     "TrackingResult",
     "corotating_cutout",
+    "default_threshold",
     "detect_active_regions",
     "make_synoptic_map",
     "plot_flux_history",
