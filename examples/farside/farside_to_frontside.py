@@ -77,7 +77,8 @@ plt.show()
 
 ###############################################################################
 # Detect and track active regions on the generated maps. Detection (smoothed
-# ``|B| / mu`` above 50 G, bipoles grouped, areas of at least 250 MSH) runs on each map
+# ``|B| / mu`` above 75 G on generated maps, 50 G on observed ones, bipoles grouped,
+# areas of at least 250 MSH) runs on each map
 # from whatever observer it has; the tracker predicts each region's Carrington position
 # at the next time with differential rotation and associates detections across the
 # change of observer.
