@@ -285,6 +285,14 @@ def euv_normalization_from_dict(d):
     ------
     ValueError
         For an unknown kind.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.normalization import QuietSunNormalization, euv_normalization_from_dict
+    >>> euv_normalization_from_dict(QuietSunNormalization().to_dict())
+    QuietSunNormalization(reference=50.0, low=0.25, high=10.0)
+    >>> euv_normalization_from_dict({"lower": 1.0, "upper": 99.0, "stretch": "linear"})  # an old card
+    EUVNormalization(lower=1.0, upper=99.0, stretch='linear')
     """
     kinds = {"percentile": EUVNormalization, "quiet-sun": QuietSunNormalization}
     kind = d.get("kind", "percentile")
