@@ -86,7 +86,7 @@ class LoadedModel:
     >>> import numpy as np
     >>> from sunpy_magnetogan.generate import load_model
     >>> from sunpy_magnetogan.grid import ModelGrid
-    >>> from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization, euv_normalization_from_dict
+    >>> from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
     >>> from sunpy_magnetogan.training import get_preset
     >>> from sunpy_magnetogan.weights import register_model, save_weights, unregister_model
     >>> config, _ = get_preset("compact")  # a 128 px model with random weights, registered for the example

@@ -82,9 +82,9 @@ def default_threshold(smap):
     >>> default_threshold(sunpy.map.Map(SAMPLE_HMI))
     <Quantity 50. G>
     """
-    from sunpy_magnetogan.mapsource import TELESCOPE
+    from sunpy_magnetogan.mapsource import MagnetoGANMap
 
-    generated = str(smap.meta.get("telescop", "")).strip().lower() == TELESCOPE
+    generated = MagnetoGANMap.is_datasource_for(smap.data, smap.meta)
     return GENERATED_THRESHOLD if generated else OBSERVED_THRESHOLD
 
 
