@@ -71,10 +71,11 @@ def main():
     print(describe_machine())
     store = PairStore.open(args.dataset)
     ids = store.ids(args.split)[: args.max_pairs]
-    pairs = []
+    pairs, disks = [], []
     for pid in ids:
         item = store.load(pid)
         pairs.append((item["mag"], hale_oracle(item["mag"])))
+        disks.append(item["disk"])
     table = evaluate_pairs(pairs, nan_policy="omit")
     print(
         f"Hale's-law oracle (true |B|, signs from hemisphere and east/west) on {len(ids)} {args.split} pairs"
@@ -82,12 +83,12 @@ def main():
     print(format_summary(summarize(table)))
     print()
     for threshold in (50.0, 100.0):
-        ccs = []
-        for pid in ids:
-            item = store.load(pid)
-            field, disk = item["mag"].astype(float), item["disk"]
-            ccs.append(pixel_cc(field, active_region_oracle(field, disk, threshold=threshold), mask=disk))
-        ccs = np.array(ccs)
+        ccs = np.array(
+            [
+                pixel_cc(field, active_region_oracle(field, disk, threshold=threshold), mask=disk)
+                for (field, _), disk in zip(pairs, disks, strict=True)
+            ]
+        )
         blank = np.isnan(ccs)  # no pixel above the threshold: an all-zero prediction
         ccs = ccs[~blank]
         print(
