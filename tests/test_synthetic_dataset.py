@@ -138,3 +138,9 @@ def test_time_series_with_ground_truth(tmp_path):
     assert first["spot_area"].unit.to_string() == "MSH"
     maps = sorted((tmp_path / "series" / "truth").glob("*.fits"))
     assert len(maps) == 2
+    # Resuming the series with another EUV normalisation would mix two kinds of pairs.
+    with pytest.raises(MagnetoGANError, match="normalised with"):
+        write_time_series(
+            tmp_path / "series", spec, npix=128, grid_size=64, euv_normalization=EUVNormalization()
+        )
+    assert len(PairStore.open(tmp_path / "series")) == 4

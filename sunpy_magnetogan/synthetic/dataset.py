@@ -277,6 +277,26 @@ def _resolve_splits(split):
     raise ValueError(f"split must be 'benchmark', one of {sorted(BENCHMARK_SPLIT)} or a dict of SplitSpec")
 
 
+def _create_or_resume(path, grid_size, attrs):
+    """
+    Create a store of synthetic pairs, or reopen one to resume writing it.
+
+    A store written by another generator, or whose EUV images were normalised otherwise
+    than ``attrs["euv_normalization"]``, is refused: resuming it would mix two kinds of
+    pairs.
+    """
+    store = PairStore.create(path, grid_size=grid_size, attrs=attrs, exist_ok=True)
+    if store.attrs.get("generator") != GENERATOR:
+        raise MagnetoGANError(f"{path} holds a pair store that was not written by {GENERATOR}")
+    stored = store.attrs.get("euv_normalization", EUVNormalization().to_dict())
+    if stored != attrs["euv_normalization"]:
+        raise MagnetoGANError(
+            f"{path} holds pairs normalised with {stored}, not {attrs['euv_normalization']}; "
+            "write them to a new directory"
+        )
+    return store
+
+
 def write_synthetic_dataset(
     path, *, split="benchmark", npix=512, grid_size=512, max_pairs=None, euv_normalization=None
 ):
@@ -331,15 +351,7 @@ def write_synthetic_dataset(
         "magnetogram": "synthetic HMI, radial-field approximation, Gauss",
         "euv_normalization": euv_normalization.to_dict(),
     }
-    store = PairStore.create(path, grid_size=grid_size, attrs=attrs, exist_ok=True)
-    if store.attrs.get("generator") != GENERATOR:
-        raise MagnetoGANError(f"{path} holds a pair store that was not written by {GENERATOR}")
-    stored = store.attrs.get("euv_normalization", EUVNormalization().to_dict())
-    if stored != euv_normalization.to_dict():
-        raise MagnetoGANError(
-            f"{path} holds pairs normalised with {stored}, not {euv_normalization.to_dict()}; "
-            "write them to a new directory"
-        )
+    store = _create_or_resume(path, grid_size, attrs)
     grid = ModelGrid(grid_size)
     written = 0
     suns = {}
@@ -397,6 +409,11 @@ def write_time_series(
     -------
     `~sunpy_magnetogan.pairs.PairStore`
 
+    Raises
+    ------
+    MagnetoGANError
+        If ``path`` holds a store of another generator or EUV normalisation.
+
     Examples
     --------
     >>> from sunpy_magnetogan.synthetic import SeriesSpec, write_time_series
@@ -414,7 +431,7 @@ def write_time_series(
         "series": [_series_dict(s) for s in series],
         "euv_normalization": euv_normalization.to_dict(),
     }
-    store = PairStore.create(path, grid_size=grid_size, attrs=attrs, exist_ok=True)
+    store = _create_or_resume(path, grid_size, attrs)
     grid = ModelGrid(grid_size)
     path = Path(path)
     tables = []
