@@ -11,6 +11,7 @@ the command line.
 
 from sunpy_magnetogan.training.checkpoint import (
     find_checkpoint,
+    generator_from_checkpoint,
     load_checkpoint,
     load_generator,
     save_checkpoint,
@@ -30,6 +31,7 @@ __all__ = [
     "TrainConfig",
     "Trainer",
     "find_checkpoint",
+    "generator_from_checkpoint",
     "get_preset",
     "init_distributed",
     "load_checkpoint",

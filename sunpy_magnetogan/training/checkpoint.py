@@ -42,6 +42,7 @@ __all__ = [
     "encode_rng_state",
     "find_checkpoint",
     "list_checkpoints",
+    "generator_from_checkpoint",
     "load_checkpoint",
     "load_generator",
     "optimizer_state_from_flat",
@@ -521,9 +522,44 @@ def load_generator(path, *, map_location="cpu"):
     >>> config.level_sizes, [tuple(y.shape) for y in generator(torch.zeros(1, 1, 128, 128))]
     ((32, 64, 128), [(1, 1, 32, 32), (1, 1, 64, 64), (1, 1, 128, 128)])
     """
+    return generator_from_checkpoint(load_checkpoint(path, map_location=map_location), map_location=map_location)
+
+
+def generator_from_checkpoint(checkpoint, *, map_location="cpu"):
+    """
+    Build the pyramid generator of a checkpoint already read by `load_checkpoint`.
+
+    Reading a run once and taking both the generator and the metadata from that one read
+    keeps them from the same step even while training writes new checkpoints.
+
+    Parameters
+    ----------
+    checkpoint : dict
+        As returned by `load_checkpoint`.
+    map_location : str or torch.device, optional
+        Device of the returned module.
+
+    Returns
+    -------
+    generator : `~sunpy_magnetogan.nn.PyramidGenerator`
+        In eval mode.
+    model_config : `~sunpy_magnetogan.training.ModelConfig`
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training import get_preset, save_checkpoint
+    >>> model, _ = get_preset("compact")
+    >>> generator, discriminator = model.build()
+    >>> _ = save_checkpoint(tmp_path / "run" / "checkpoints", 250, generator=generator,
+    ...                     discriminator=discriminator, meta={"model_config": model.to_dict()})
+    >>> from sunpy_magnetogan.training import generator_from_checkpoint, load_checkpoint
+    >>> checkpoint = load_checkpoint(tmp_path / "run")
+    >>> generator, config = generator_from_checkpoint(checkpoint)
+    >>> checkpoint["step"], config == model
+    (250, True)
+    """
     from sunpy_magnetogan.training.config import ModelConfig
 
-    checkpoint = load_checkpoint(path, map_location=map_location)
     model_config = ModelConfig.from_dict(checkpoint["meta"]["model_config"])
     generator, _ = model_config.build()
     generator.load_state_dict(checkpoint["generator"])

@@ -11,7 +11,7 @@ import logging
 
 from sunpy_magnetogan.exceptions import TrainingConfigError
 from sunpy_magnetogan.normalization import euv_normalization_from_dict
-from sunpy_magnetogan.training.checkpoint import load_checkpoint, load_generator
+from sunpy_magnetogan.training.checkpoint import generator_from_checkpoint, load_checkpoint
 
 __all__ = ["export_model"]
 
@@ -60,8 +60,9 @@ def export_model(
     """
     from sunpy_magnetogan.weights import save_weights
 
-    generator, model_config = load_generator(run)
-    meta = load_checkpoint(run)["meta"]
+    checkpoint = load_checkpoint(run)
+    generator, model_config = generator_from_checkpoint(checkpoint)
+    meta = checkpoint["meta"]
     if euv_normalization is None:
         if not meta.get("euv_normalization"):
             raise TrainingConfigError(
