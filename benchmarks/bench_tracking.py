@@ -31,6 +31,7 @@ import argparse
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
@@ -326,36 +327,35 @@ def bench_synthetic_sun(seeds, *, days=28.0, npix=192, source="truth", figures=T
     first = None
     wall = time.perf_counter()
     work = partial(_run_seed, start=start, days=days, npix=npix, source=source)
-    if jobs > 1:
-        pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"))
-        outcomes = pool.map(work, seeds)
-    else:
-        pool, outcomes = None, map(work, seeds)
-    for seed, run, synoptic, cc, elapsed in outcomes:
-        for key, value in run.timings.items():
-            timings[key] = timings.get(key, 0.0) + value
-        score = run.score
-        for table, pooled in (
-            (score.regions, regions),
-            (score.errors, errors),
-            (score.continuity, continuity),
-        ):
-            table = table.copy()
-            table["seed"] = seed
-            pooled.append(table)
-        ccs.append(cc)
-        summary = score.summary()
-        print(
-            f"  {seed}  {len(run.detections):4d}  {summary['n_eligible']:8d}  "
-            f"{summary['detected_before_limb']:11.2f}  {summary['id_kept']:7.2f}  {summary['single_id']:9.2f}  "
-            f"{summary['error_median']:6.2f} {summary['error_p95']:6.2f} {summary['error_max']:6.2f}"
-            f"{'':13s}{summary['limb_error_median']:6.2f}  {cc[0]:17.3f} {cc[1]:6.3f}  {elapsed:8.1f}"
-        )
-        # The figures show the seed with the most farside-born regions.
-        if first is None or score.n_eligible > first[1].score.n_eligible:
-            first = (seed, run, synoptic)
-    if pool is not None:
-        pool.shutdown()
+    with ExitStack() as stack:
+        if jobs > 1:
+            pool = stack.enter_context(ProcessPoolExecutor(jobs, mp_context=get_context("spawn")))
+            outcomes = pool.map(work, seeds)
+        else:
+            outcomes = map(work, seeds)
+        for seed, run, synoptic, cc, elapsed in outcomes:
+            for key, value in run.timings.items():
+                timings[key] = timings.get(key, 0.0) + value
+            score = run.score
+            for table, pooled in (
+                (score.regions, regions),
+                (score.errors, errors),
+                (score.continuity, continuity),
+            ):
+                table = table.copy()
+                table["seed"] = seed
+                pooled.append(table)
+            ccs.append(cc)
+            summary = score.summary()
+            print(
+                f"  {seed}  {len(run.detections):4d}  {summary['n_eligible']:8d}  "
+                f"{summary['detected_before_limb']:11.2f}  {summary['id_kept']:7.2f}  {summary['single_id']:9.2f}  "
+                f"{summary['error_median']:6.2f} {summary['error_p95']:6.2f} {summary['error_max']:6.2f}"
+                f"{'':13s}{summary['limb_error_median']:6.2f}  {cc[0]:17.3f} {cc[1]:6.3f}  {elapsed:8.1f}"
+            )
+            # The figures show the seed with the most farside-born regions.
+            if first is None or score.n_eligible > first[1].score.n_eligible:
+                first = (seed, run, synoptic)
     regions = vstack(regions)
     errors = vstack(errors)
     continuity = vstack(continuity)

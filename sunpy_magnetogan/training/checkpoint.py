@@ -522,7 +522,9 @@ def load_generator(path, *, map_location="cpu"):
     >>> config.level_sizes, [tuple(y.shape) for y in generator(torch.zeros(1, 1, 128, 128))]
     ((32, 64, 128), [(1, 1, 32, 32), (1, 1, 64, 64), (1, 1, 128, 128)])
     """
-    return generator_from_checkpoint(load_checkpoint(path, map_location=map_location), map_location=map_location)
+    return generator_from_checkpoint(
+        load_checkpoint(path, map_location=map_location), map_location=map_location
+    )
 
 
 def generator_from_checkpoint(checkpoint, *, map_location="cpu"):
