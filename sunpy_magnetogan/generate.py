@@ -163,7 +163,9 @@ def _load_model_cached(model, device, cache_dir, offline, optimize, compile):
 
     state, card = load_state_dict(model, device="cpu", cache_dir=cache_dir, offline=offline)
     config = ModelConfig.from_dict(card.architecture)
-    generator, _ = config.build()
+    norms = card.normalization
+    grid = ModelGrid(**norms.get("grid", {}))
+    generator, _ = config.build(norms["magnetogram"], disk_radius=grid.disk_radius)
     generator.load_state_dict(state, strict=True)
     generator.eval()
     if optimize:
@@ -175,11 +177,10 @@ def _load_model_cached(model, device, cache_dir, offline, optimize, compile):
         # inductor's fused C++ kernels. Each new batch size compiles once more.
         mode = "reduce-overhead" if device.type == "cuda" else None
         generator = torch.compile(generator, mode=mode, dynamic=False)
-    norms = card.normalization
     return LoadedModel(
         generator=generator,
         card=card,
-        grid=ModelGrid(**norms.get("grid", {})),
+        grid=grid,
         euv_normalization=euv_normalization_from_dict(norms["euv"]) if "euv" in norms else EUVNormalization(),
         magnetogram_normalization=MagnetogramNormalization.from_dict(norms["magnetogram"]),
         device=device,

@@ -357,6 +357,11 @@ class MagnetogramNormalization:
     def _b0(self):
         return float(self.softening.to_value(u.G))
 
+    @property
+    def asinh_scale(self):
+        """``asinh(Bsat / B0)``: for ``kind="asinh"``, ``B = B0 * sinh(asinh_scale * y)`` (float)."""
+        return float(np.arcsinh(self._bsat / self._b0))
+
     def forward(self, field):
         """
         Gauss -> [-1, 1].
@@ -375,8 +380,7 @@ class MagnetogramNormalization:
         if self.kind == "linear":
             y = field / self._bsat
         else:
-            scale = float(np.arcsinh(self._bsat / self._b0))
-            y = xp.arcsinh(field / self._b0) / scale
+            y = xp.arcsinh(field / self._b0) / self.asinh_scale
         return xp.clip(y, -1.0, 1.0)
 
     def inverse(self, normalised):
@@ -397,8 +401,7 @@ class MagnetogramNormalization:
         y = xp.clip(normalised, -1.0, 1.0)
         if self.kind == "linear":
             return y * self._bsat
-        scale = float(np.arcsinh(self._bsat / self._b0))
-        return xp.sinh(y * scale) * self._b0
+        return xp.sinh(y * self.asinh_scale) * self._b0
 
     def to_dict(self):
         """The settings as a JSON-friendly dict (field strengths in Gauss)."""

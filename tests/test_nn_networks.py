@@ -14,12 +14,14 @@ from sunpy_magnetogan import nn as mnn
 from sunpy_magnetogan.nn import (
     GANLoss,
     ImageGANDiscriminator,
+    LineOfSightProjection,
     PatchGANDiscriminator,
     PyramidGenerator,
     build_discriminator,
     build_generator,
     build_optimizer,
     build_pyramid,
+    disk_mu,
     image_pyramid,
     init_weights,
     l2_loss,
@@ -235,6 +237,61 @@ def test_pyramid_supports_channels_last_and_inference_mode(device):
         fast = pyramid_cl(x.contiguous(memory_format=torch.channels_last))
     for a, b in zip(reference, fast, strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+# ---------------------------------------------------------------- line-of-sight projection
+def _asinh(b0=50.0, bsat=3000.0):
+    """The package's default magnetogram normalisation, written out (G <-> [-1, 1])."""
+    scale = float(torch.asinh(torch.tensor(bsat / b0)))
+    return (lambda b: torch.asinh(b / b0) / scale), (lambda y: torch.sinh(scale * y) * b0), scale
+
+
+@pytest.mark.parametrize("kind", ["asinh", "linear"])
+def test_projection_multiplies_the_radial_field_by_mu(kind):
+    size, radius = 64, 0.4
+    if kind == "asinh":
+        forward, inverse, scale = _asinh()
+    else:
+        forward, inverse, scale = (lambda b: b / 3000.0), (lambda y: y * 3000.0), 1.0
+    radial = torch.full((1, 1, size, size), 800.0)
+    radial[..., : size // 2, :] = -40.0  # a weak negative network field in the northern half
+    los = inverse(LineOfSightProjection(radius, kind=kind, scale=scale)(forward(radial)))
+    # mu of each pixel from its distance to the disk centre, computed independently.
+    y, x = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing="ij")
+    r = torch.hypot(x - size / 2, y - size / 2) / (radius * size)
+    mu = torch.sqrt(torch.clamp(1 - r**2, min=0))
+    torch.testing.assert_close(los[0, 0], radial[0, 0] * mu, atol=0.05, rtol=1e-3)
+    assert los[0, 0, 0, 0] == 0  # off the disk
+    torch.testing.assert_close(disk_mu(size, radius), mu.float())
+
+
+def test_pyramid_with_projection_returns_line_of_sight_fields_at_every_level():
+    _, inverse, scale = _asinh()
+    generators = [build_generator("unet", in_channels=c, base_channels=4, depth=2) for c in (1, 2)]
+    pyramid = init_weights(PyramidGenerator(generators, projection=LineOfSightProjection(0.4, scale=scale)))
+    unprojected = PyramidGenerator(generators)
+    x = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        outputs, radial0 = pyramid(x), unprojected(x)[0]
+    for y in outputs:
+        mu = disk_mu(y.shape[-1], 0.4)
+        assert torch.all(y[0, 0][mu == 0] == 0)  # nothing off the disk
+        assert torch.all(y.abs() <= 1)
+    # Level 0 is its generator's radial field times mu, in Gauss.
+    torch.testing.assert_close(
+        inverse(outputs[0])[0, 0], inverse(radial0)[0, 0] * disk_mu(16, 0.4), atol=0.05, rtol=1e-3
+    )
+    pyramid(x)[-1].square().mean().backward()  # and it trains through the projection
+    assert generators[0].head[0].weight.grad.abs().sum() > 0
+
+
+def test_projection_rejects_bad_settings():
+    with pytest.raises(ValueError, match="disk_radius"):
+        LineOfSightProjection(0.7)
+    with pytest.raises(ValueError, match="kind"):
+        LineOfSightProjection(0.4, kind="log")
+    with pytest.raises(ValueError, match="square"):
+        LineOfSightProjection(0.4)(torch.zeros(1, 1, 8, 16))
 
 
 # ---------------------------------------------------------------- losses, init, optimiser

@@ -166,6 +166,42 @@ def test_export_takes_the_euv_normalization_of_the_training_data(tmp_path):
     assert card.normalization["euv"]["kind"] == "percentile"
 
 
+def test_radial_output_model_survives_checkpoint_export_and_loading(tmp_path):
+    # The line-of-sight projection has no weights: every loader must rebuild it from the
+    # recorded normalisation, or the loaded model would return B_r instead of B_los.
+    from sunpy_magnetogan.generate import load_model
+    from sunpy_magnetogan.grid import ModelGrid
+    from sunpy_magnetogan.nn import disk_mu
+    from sunpy_magnetogan.normalization import QuietSunNormalization
+    from sunpy_magnetogan.training.export import export_model
+    from sunpy_magnetogan.weights import register_model, unregister_model
+
+    model = TINY_MODEL.replace(radial_output=True)
+    make_store(tmp_path / "pairs", attrs={"euv_normalization": QuietSunNormalization().to_dict()})
+    trainer = Trainer(model, TINY_TRAIN, tmp_path / "pairs", tmp_path / "run", progress=False)
+    trainer.train()
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    with torch.inference_mode():
+        expected = trainer.generator.eval()(x)[-1]
+        generator, config = load_generator(tmp_path / "run")
+        torch.testing.assert_close(generator(x)[-1], expected)
+    assert config.radial_output
+    assert generator.projection is not None
+    off_disk = disk_mu(32, ModelGrid(32).disk_radius) == 0
+    assert torch.all(expected[:, 0][:, off_disk] == 0)
+
+    export_model(tmp_path / "run", tmp_path / "radial.safetensors", name="tiny-radial", grid=ModelGrid(32))
+    register_model(tmp_path / "radial.safetensors", name="tiny-radial", cache_dir=tmp_path)
+    try:
+        loaded = load_model("tiny-radial", device="cpu", cache_dir=tmp_path)
+        gauss = loaded.predict(x[:, 0].numpy())
+    finally:
+        unregister_model("tiny-radial")
+    np.testing.assert_allclose(
+        gauss, loaded.magnetogram_normalization.inverse(expected[:, 0]).numpy(), atol=1e-3
+    )
+
+
 # ---------------------------------------------------------------- resume
 def test_resume_continues_exactly(pairs, tmp_path):
     whole = Trainer(TINY_MODEL, TINY_TRAIN, pairs, tmp_path / "whole", progress=False).train()

@@ -27,6 +27,7 @@ from sunpy_magnetogan.nn.fuse import fold_batchnorm, optimize_for_inference
 from sunpy_magnetogan.nn.generators import AtrousGenerator, ResNetGenerator, UNetGenerator
 from sunpy_magnetogan.nn.init import build_optimizer, init_weights
 from sunpy_magnetogan.nn.losses import GANLoss, discriminator_loss, generator_loss, l2_loss
+from sunpy_magnetogan.nn.projection import LineOfSightProjection, disk_mu
 from sunpy_magnetogan.nn.pyramid import PyramidDiscriminator, PyramidGenerator, build_pyramid, image_pyramid
 from sunpy_magnetogan.nn.receptive import receptive_field
 from sunpy_magnetogan.nn.registry import (
@@ -47,6 +48,7 @@ __all__ = [
     "DeconvBlock",
     "GANLoss",
     "ImageGANDiscriminator",
+    "LineOfSightProjection",
     "PatchGANDiscriminator",
     "PyramidDiscriminator",
     "PyramidGenerator",
@@ -58,6 +60,7 @@ __all__ = [
     "build_optimizer",
     "build_pyramid",
     "discriminator_loss",
+    "disk_mu",
     "fold_batchnorm",
     "generator_loss",
     "image_pyramid",

@@ -72,6 +72,11 @@ class PyramidGenerator(nn.Module):
         If True, the upsampled output of level m-1 is detached before it enters level m,
         so that each generator is trained only by the losses of its own level. By default
         gradients flow through the whole chain (end-to-end training).
+    projection : torch.nn.Module, optional
+        Applied to the output of every generator, e.g. a
+        `~sunpy_magnetogan.nn.LineOfSightProjection` when the generators predict the
+        radial field. The projected outputs are what the next level takes and what the
+        pyramid returns.
 
     Examples
     --------
@@ -84,12 +89,13 @@ class PyramidGenerator(nn.Module):
     [(2, 1, 16, 16), (2, 1, 32, 32), (2, 1, 64, 64)]
     """
 
-    def __init__(self, levels, *, detach=False):
+    def __init__(self, levels, *, detach=False, projection=None):
         super().__init__()
         if len(levels) < 1:
             raise ValueError("a pyramid needs at least one level")
         self.levels = nn.ModuleList(levels)
         self.detach = detach
+        self.projection = projection
 
     @property
     def n_levels(self):
@@ -121,6 +127,8 @@ class PyramidGenerator(nn.Module):
                 if self.detach:
                     up = up.detach()
                 y_m = generator(torch.cat([x_m, up], dim=1))
+            if self.projection is not None:
+                y_m = self.projection(y_m)
             outputs.append(y_m)
             previous = y_m
         return outputs
@@ -191,6 +199,7 @@ def build_pyramid(
     patch_sizes=None,
     discriminator_kwargs=None,
     detach=False,
+    projection=None,
 ):
     """
     Build a pyramid generator and its discriminators from registered architectures.
@@ -211,6 +220,8 @@ def build_pyramid(
     discriminator_kwargs : dict, optional
         Keyword arguments of every discriminator (``in_channels`` is 2).
     detach : bool, optional
+        See `PyramidGenerator`.
+    projection : torch.nn.Module, optional
         See `PyramidGenerator`.
 
     Returns
@@ -245,4 +256,7 @@ def build_pyramid(
                 raise ValueError(f"give one PatchGAN patch size per level ({n_levels}), got {patch_sizes!r}")
             kwargs["patch_size"] = int(patch_sizes[m])
         discriminators.append(build_discriminator(discriminator, **kwargs))
-    return PyramidGenerator(generators, detach=detach), PyramidDiscriminator(discriminators)
+    return (
+        PyramidGenerator(generators, detach=detach, projection=projection),
+        PyramidDiscriminator(discriminators),
+    )

@@ -41,8 +41,8 @@ __all__ = [
     "CHECKPOINT_FORMAT",
     "encode_rng_state",
     "find_checkpoint",
-    "list_checkpoints",
     "generator_from_checkpoint",
+    "list_checkpoints",
     "load_checkpoint",
     "load_generator",
     "optimizer_state_from_flat",
@@ -562,7 +562,8 @@ def generator_from_checkpoint(checkpoint, *, map_location="cpu"):
     """
     from sunpy_magnetogan.training.config import ModelConfig
 
-    model_config = ModelConfig.from_dict(checkpoint["meta"]["model_config"])
-    generator, _ = model_config.build()
+    meta = checkpoint["meta"]
+    model_config = ModelConfig.from_dict(meta["model_config"])
+    generator, _ = model_config.build(meta.get("normalization"))
     generator.load_state_dict(checkpoint["generator"])
     return generator.to(map_location).eval(), model_config

@@ -141,6 +141,13 @@ class ModelConfig(_ConfigMixin):
         Keyword arguments of every discriminator.
     detach_between_levels : bool
         Stop gradients between pyramid levels (see `~sunpy_magnetogan.nn.PyramidGenerator`).
+    radial_output : bool
+        If True, the generators predict the radial field and every level's output is
+        projected onto the line of sight of the model grid, ``B_los = mu * B_r``
+        (`~sunpy_magnetogan.nn.LineOfSightProjection`), so that the model does not have to
+        learn the centre-to-limb decline of a line-of-sight magnetogram from the data.
+        `build` then needs the magnetogram normalisation. False (the paper) maps EUV to
+        ``B_los`` directly.
 
     Examples
     --------
@@ -164,6 +171,7 @@ class ModelConfig(_ConfigMixin):
     patch_sizes: tuple = (64, 32, 16)
     discriminator_kwargs: dict = field(default_factory=lambda: {"base_channels": 64})
     detach_between_levels: bool = False
+    radial_output: bool = False
 
     _TUPLE_FIELDS = ("patch_sizes",)
     _DICT_FIELDS = ("generator_kwargs", "discriminator_kwargs")
@@ -199,17 +207,33 @@ class ModelConfig(_ConfigMixin):
         """Image size of each level in pixels, coarsest first (tuple of int)."""
         return tuple(self.image_size // 2 ** (self.n_levels - 1 - m) for m in range(self.n_levels))
 
-    def build(self):
+    def build(self, normalization=None, *, disk_radius=None):
         """
         Build the networks this configuration describes (not yet initialised).
+
+        Parameters
+        ----------
+        normalization : `~sunpy_magnetogan.normalization.MagnetogramNormalization` or dict, optional
+            The normalisation of the magnetograms (or its ``to_dict``); required when
+            ``radial_output`` is True, ignored otherwise.
+        disk_radius : float, optional
+            Radius of the solar disk on the model grid as a fraction of its size, for
+            ``radial_output`` (`~sunpy_magnetogan.grid.ModelGrid`'s 0.4 by default).
 
         Returns
         -------
         generator : `~sunpy_magnetogan.nn.PyramidGenerator`
         discriminator : `~sunpy_magnetogan.nn.PyramidDiscriminator`
+
+        Raises
+        ------
+        TrainingConfigError
+            If the networks cannot be built, or ``radial_output`` is True and no
+            normalisation is given.
         """
         from sunpy_magnetogan.nn import build_pyramid
 
+        projection = self._projection(normalization, disk_radius) if self.radial_output else None
         try:
             return build_pyramid(
                 self.n_levels,
@@ -219,9 +243,29 @@ class ModelConfig(_ConfigMixin):
                 patch_sizes=self.patch_sizes if self.discriminator == "patchgan" else None,
                 discriminator_kwargs=self.discriminator_kwargs,
                 detach=self.detach_between_levels,
+                projection=projection,
             )
         except (TypeError, ValueError) as exc:
             raise TrainingConfigError(f"cannot build the model: {exc}") from exc
+
+    @staticmethod
+    def _projection(normalization, disk_radius):
+        from sunpy_magnetogan.grid import ModelGrid
+        from sunpy_magnetogan.nn import LineOfSightProjection
+        from sunpy_magnetogan.normalization import MagnetogramNormalization
+
+        if normalization is None:
+            raise TrainingConfigError(
+                "a model with radial_output projects its field through the magnetogram normalisation: "
+                "pass normalization to build()"
+            )
+        if isinstance(normalization, dict):
+            normalization = MagnetogramNormalization.from_dict(normalization)
+        return LineOfSightProjection(
+            ModelGrid.disk_radius if disk_radius is None else disk_radius,
+            kind=normalization.kind,
+            scale=normalization.asinh_scale,
+        )
 
 
 @dataclass(frozen=True)

@@ -269,7 +269,7 @@ class Trainer:
         cfg = train_config
         torch.manual_seed(cfg.seed)
         init_generator = torch.Generator().manual_seed(cfg.seed)
-        self.generator, self.discriminator = model_config.build()
+        self.generator, self.discriminator = model_config.build(cfg.normalization)
         init_weights(self.generator, generator=init_generator)
         init_weights(self.discriminator, generator=init_generator)
         memory_format = torch.channels_last if cfg.channels_last else torch.preserve_format
