@@ -287,3 +287,34 @@ def test_real_hmi_total_unsigned_flux_matches_an_independent_calculation(real_hm
     # A sunspot-maximum full disk: a few 1e23 Mx, roughly balanced.
     assert 1e23 < flux.total_unsigned.to_value(u.Mx) < 1e24
     assert abs(float(flux.net / flux.total_unsigned)) < 0.2
+
+
+# ---------------------------------------------------------------- centre-to-limb
+def test_flux_by_mu_is_flat_for_a_projected_field_and_shows_a_missing_mu():
+    from sunpy_magnetogan.metrics import MU_EDGES, flux_by_mu
+
+    geometry = grid_geometry(256)
+    rng = np.random.default_rng(3)
+    # A patchy radial field of mixed sign, seen as B_los = mu B_r.
+    radial = np.where(np.isfinite(geometry.mu), rng.choice([-400.0, 0.0, 250.0], size=(256, 256)), np.nan)
+    truth = radial * geometry.mu
+    table = flux_by_mu(truth, 0.5 * truth, geometry)
+    assert len(table) == len(MU_EDGES) - 1
+    assert table["flux_true"].unit == u.Mx
+    np.testing.assert_allclose(table["ratio"], 0.5, rtol=1e-9)  # the same everywhere
+    # A model that returns B_r instead of B_los: the ratio grows towards the limb as 1/mu.
+    forgot = flux_by_mu(truth, radial, geometry)["ratio"]
+    assert np.all(np.diff(forgot) < 0)
+    assert forgot[0] > 3 * forgot[-1]
+    # The annuli split the disk: their true fluxes add up to the disk's, above mu = 0.1.
+    whole = flux_from_arrays(truth, geometry.area, geometry.mu, mu_min=0.1, radial_correction=True)
+    assert table["flux_true"].sum().to_value(u.Mx) == pytest.approx(
+        whole.total_unsigned.to_value(u.Mx), rel=1e-9
+    )
+    # A mask leaves pixels out; an annulus without true flux has no ratio.
+    north = np.zeros((256, 256), dtype=bool)
+    north[128:] = True
+    assert flux_by_mu(truth, truth, geometry, mask=north)["n_pixels"].sum() < table["n_pixels"].sum()
+    assert np.isnan(flux_by_mu(np.zeros_like(truth), truth, geometry)["ratio"]).all()
+    with pytest.raises(ValueError, match="increasing"):
+        flux_by_mu(truth, truth, geometry, mu_edges=(0.5, 0.3))

@@ -8,6 +8,8 @@ Physics-aware evaluation of magnetograms: flux quantities and the paper's metric
 * `pixel_cc`, `binned_cc`, `r2_error`, `relative_flux_error`, `flux_cc`, `image_quality`
   (normalised RMSE, SSIM, the paper's Eq. 9 and PSNR), `ssim`, `psnr`, `rmse`,
   `activity_masks`: array metrics between a true and a generated field.
+* `flux_by_mu`: unsigned flux of a true and a generated field in annuli of ``mu``, to see
+  whether a model keeps the centre-to-limb decline of a line-of-sight magnetogram.
 * `compare_maps` (maps) and `pair_metrics` (arrays): every metric of one pair;
   `align_maps` / `aligned_fields` validate two maps (field units, same grid and observer)
   and reproject one onto the other when asked.
@@ -46,6 +48,7 @@ from sunpy_magnetogan.metrics.image import (
     rmse,
     ssim,
 )
+from sunpy_magnetogan.metrics.limb import MU_EDGES, flux_by_mu
 from sunpy_magnetogan.metrics.validation import align_maps, check_magnetogram, compare_grids
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "DEFAULT_SATURATION",
     "DEFAULT_THRESHOLD",
     "METRIC_NAMES",
+    "MU_EDGES",
     "DiskGeometry",
     "FluxQuantities",
     "MetricSettings",
@@ -66,6 +70,7 @@ __all__ = [
     "compare_grids",
     "compare_maps",
     "disk_geometry",
+    "flux_by_mu",
     "flux_cc",
     "flux_from_arrays",
     "grid_geometry",
