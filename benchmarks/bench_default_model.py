@@ -4,6 +4,8 @@ Quality of a generator on the held-out synthetic seeds and on the semi-real HMI 
 * Table 1 metrics on the ``test`` split of a pair store (synthetic seeds 1000-1039, 2014,
   never seen in training), for a training run (``--run``) or a registered model
   (``--model``, e.g. the shipped ``default``);
+* the centre-to-limb check on the same pairs: generated / true unsigned flux in annuli of
+  ``mu`` (`sunpy_magnetogan.metrics.flux_by_mu`), which should not depend on ``mu``;
 * the semi-real pair: the real HMI magnetogram of 2011-12-17 in ``../shared/data/real``,
   binned 8 x 8, with its AIA 304 A image made by the synthetic Sun's forward model
   (`sunpy_magnetogan.synthetic.euv304_from_magnetogram`); metrics and a comparison figure
@@ -28,7 +30,7 @@ from _common import REAL_DATA_DIR, describe_machine
 from sunpy_magnetogan.evaluation import StorePairs, evaluate_pairs, format_summary, summarize
 from sunpy_magnetogan.evaluation_plots import plot_comparison
 from sunpy_magnetogan.generate import load_model
-from sunpy_magnetogan.metrics import compare_maps
+from sunpy_magnetogan.metrics import compare_maps, flux_by_mu, grid_geometry
 from sunpy_magnetogan.output import magnetogram_map
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
@@ -72,6 +74,35 @@ def synthetic_metrics(store, predict, max_pairs):
     print(f"held-out synthetic test split ({len(pairs)} pairs, 512 px full disk):")
     print(format_summary(summary))
     return {row["key"]: [float(row["mean"]), float(row["std"])] for row in summary if row["key"] in KEYS}
+
+
+def centre_to_limb(store, predict, max_pairs):
+    """Generated / true unsigned flux in annuli of mu, summed over the test pairs."""
+    geometry = grid_geometry(store.grid_size)
+    totals = None
+    ids = store.ids("test")[:max_pairs]
+    for pair_id in ids:
+        pair = store.load(pair_id)
+        table = flux_by_mu(pair["mag"], predict(pair["euv"]), geometry, mask=pair["disk"])
+        if totals is None:
+            totals = table
+        else:
+            for name in ("flux_true", "flux_generated"):
+                totals[name] += table[name]
+    ratio = (totals["flux_generated"] / totals["flux_true"]).to_value("")
+    print(f"centre-to-limb: generated / true unsigned flux (B_los / mu) by mu, summed over {len(ids)} pairs:")
+    print(
+        "  mu      "
+        + "  ".join(f"{lo:.1f}-{hi:.1f}" for lo, hi in zip(totals["mu_low"], totals["mu_high"], strict=True))
+    )
+    print("  ratio   " + "  ".join(f"{r:7.2f}" for r in ratio))
+    print(
+        f"  limb (first annulus) / disk centre (last): {ratio[0] / ratio[-1]:.2f} (1 when the model keeps mu)"
+    )
+    return {
+        f"{lo:.1f}-{hi:.1f}": float(r)
+        for lo, hi, r in zip(totals["mu_low"], totals["mu_high"], ratio, strict=True)
+    }
 
 
 def semireal_metrics(predict, euv_normalization):
@@ -124,6 +155,7 @@ def main():
             f"{args.dataset} holds EUV images normalised with {stored}, the model expects {euv_normalization.to_dict()}"
         )
     results = {"synthetic_test": synthetic_metrics(store, predict, args.max_pairs)}
+    results["flux_ratio_by_mu"] = centre_to_limb(store, predict, args.max_pairs)
     results["semi_real_hmi_2011_12_17"] = semireal_metrics(predict, euv_normalization)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
