@@ -124,6 +124,21 @@ def test_farside_born_regions_are_tracked_across_the_east_limb(run):
 
 
 @pytest.mark.slow
+def test_regions_at_the_east_limb_when_the_sequence_starts_are_not_scored(sun, run):
+    # Such a region is seen from the far side, if at all, at mu < sin(depth) before it
+    # crosses: as unfair a test as a region that emerges right at the limb.
+    from sunpy.coordinates.sun import L0
+
+    truth = sun.active_regions(START, min_flux=1e22 * u.Mx)
+    stonyhurst = (truth["lon"] - L0(START) + 180 * u.deg) % (360 * u.deg) - 180 * u.deg
+    at_limb = set(truth["id"][(stonyhurst > -100 * u.deg) & (stonyhurst < -90 * u.deg)])
+    assert at_limb  # this seed has one
+    assert not at_limb & set(run.score.regions["truth_id"])
+    lenient = score_tracking(run.result, run.detections, sun, depth=0 * u.deg)
+    assert at_limb <= set(lenient.regions["truth_id"])
+
+
+@pytest.mark.slow
 def test_carrington_position_error_of_tracked_centroids(run):
     score = run.score
     median, p95, _ = score.error_stats()

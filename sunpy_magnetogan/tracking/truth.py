@@ -22,9 +22,10 @@ Definitions used by `score_tracking`:
 - the *east-limb crossing* of a region is the first time step at which its truth centroid
   has a Stonyhurst longitude in [-90, 0) deg (it comes from the far side);
 - a region is *eligible* when it emerged on the far side, at least ``depth`` behind a limb
-  (Stonyhurst longitude beyond 90 + ``depth`` deg), is on the far side when the sequence
-  starts or emerges during it, crosses the east limb for the first time after emerging at
-  least ``after`` before the end of the sequence, and holds at least ``min_flux`` then;
+  (Stonyhurst longitude beyond 90 + ``depth`` deg), is on the far side, at least ``depth``
+  behind the east limb, when the sequence starts or emerges during it, crosses the east
+  limb for the first time after emerging at least ``after`` before the end of the
+  sequence, and holds at least ``min_flux`` then;
 - it is *detected before the limb* when one of its best views precedes the crossing;
 - it *keeps its ID* when its last best view before the crossing and its first one after
   belong to the same track, and every best view from the crossing to ``after`` past it
@@ -387,8 +388,9 @@ def score_tracking(
         How long after the crossing the track is checked (days); the crossing must come
         at least this long before the end of the sequence.
     depth : `~astropy.units.Quantity`
-        How far behind the limb (deg) a region must emerge to be eligible (one that
-        emerges right at the limb cannot be seen from the far side either).
+        How far behind the limb (deg) a region must emerge, and how far behind the east
+        limb it must be when the sequence starts, to be eligible (one that is right at the
+        limb cannot be seen from the far side either).
     min_coverage : float
         Main detections holding less of their region's visible flux are left out of the
         error statistics.
@@ -468,8 +470,11 @@ def score_tracking(
 def _eligible_region(sun, tid, present, best, start, end, min_mx, max_error, after, depth):
     """The `TrackingScore.regions` row of a region, or None if it is not eligible."""
     first_step, first = present[0]
-    if abs(_stonyhurst_lon(first["lon"], Time(first_step, format="jd"))) <= 90:
+    first_lon = _stonyhurst_lon(first["lon"], Time(first_step, format="jd"))
+    if abs(first_lon) <= 90:
         return None  # on the frontside when first seen: its next east-limb crossing is a return
+    if (-90.0 - first_lon) % 360.0 < depth.to_value(u.deg):
+        return None  # already at the east limb when first seen: the far side never saw it either
     crossing = next(
         (s for s, tru in present if -90 <= _stonyhurst_lon(tru["lon"], Time(s, format="jd")) < 0), None
     )
