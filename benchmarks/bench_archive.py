@@ -52,7 +52,7 @@ def weights_file(directory):
     from sunpy_magnetogan.weights import save_weights
 
     model_config, train_config = get_preset("default")
-    generator, _ = model_config.build()
+    generator, _ = model_config.build(train_config.normalization)
     init_weights(generator, generator=torch.Generator().manual_seed(0))
     card = {
         "name": "bench-archive-default",

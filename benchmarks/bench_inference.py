@@ -110,7 +110,7 @@ def _register_random_model(preset, directory):
     from sunpy_magnetogan.weights import register_model, save_weights
 
     model_config, train_config = get_preset(preset)
-    generator, _ = model_config.build()
+    generator, _ = model_config.build(train_config.normalization)
     gen = torch.Generator().manual_seed(0)
     init_weights(generator, generator=gen)
     for layer in generator.modules():

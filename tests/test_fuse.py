@@ -150,8 +150,8 @@ def test_matmul_layer_shares_parameters_and_takes_the_fast_path_only_where_it_pa
 
 
 def test_optimize_for_inference_copies_and_agrees_with_the_trained_network():
-    model_config, _ = get_preset("default")
-    generator, _ = model_config.build()
+    model_config, train_config = get_preset("default")
+    generator, _ = model_config.build(train_config.normalization)
     _with_statistics(generator).train()
     optimized = optimize_for_inference(generator)
     assert generator.training  # the original keeps its mode and layers

@@ -74,7 +74,9 @@ def test_default_preset_and_its_baselines_share_generator_and_budget():
         assert model.n_levels == 1
         assert model.generator_kwargs == pyramid.generator_kwargs
         assert train == budget
-    generator, _ = pyramid.build()
+        assert model.radial_output == pyramid.radial_output
+    assert pyramid.radial_output  # the shipped model predicts B_r and projects it
+    generator, _ = pyramid.build(budget.normalization)
     # Small enough to ship inside the package (<= 12 MB of float32).
     assert sum(p.numel() for p in generator.parameters()) * 4 <= 12e6
 

@@ -42,8 +42,9 @@ from sunpy_magnetogan.training import Trainer, get_preset
 # ``pix2pix-compact`` is its single-scale baseline: the same U-Net at 512 px and one
 # 64 px PatchGAN. Build both (random weights) and count their parameters.
 
-configs = {name: get_preset(name)[0] for name in ("default", "pix2pix-compact")}
-networks = {name: config.build() for name, config in configs.items()}
+presets = {name: get_preset(name) for name in ("default", "pix2pix-compact")}
+configs = {name: model for name, (model, _) in presets.items()}
+networks = {name: model.build(train.normalization) for name, (model, train) in presets.items()}
 for name, config in configs.items():
     generator, discriminator = networks[name]
     n_g = sum(p.numel() for p in generator.parameters())
