@@ -285,6 +285,21 @@ def test_pyramid_with_projection_returns_line_of_sight_fields_at_every_level():
     assert generators[0].head[0].weight.grad.abs().sum() > 0
 
 
+def test_projection_first_used_for_inference_still_trains():
+    # The mu grids are computed once and reused; one first made under inference_mode must
+    # not stop a later training step from saving it for backward.
+    _, _, scale = _asinh()
+    project = LineOfSightProjection(0.4, scale=scale)
+    y = torch.rand(1, 1, 24, 24) * 2 - 1
+    with torch.inference_mode():
+        expected = project(y)
+    radial = y.clone().requires_grad_(True)
+    out = project(radial)
+    torch.testing.assert_close(out.detach(), expected)
+    out.square().sum().backward()
+    assert radial.grad.abs().sum() > 0
+
+
 def test_projection_rejects_bad_settings():
     with pytest.raises(ValueError, match="disk_radius"):
         LineOfSightProjection(0.7)

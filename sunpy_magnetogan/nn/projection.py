@@ -17,6 +17,7 @@ two magnetogram normalisations of the package (``asinh``: ``y = asinh(B / B0) / 
 ``linear``: ``y = B / Bsat``).
 """
 
+import functools
 import math
 
 import torch
@@ -53,6 +54,14 @@ def disk_mu(size, disk_radius, *, device=None, dtype=torch.float32):
     centre = torch.arange(size, device=device, dtype=torch.float64) + 0.5 - size / 2
     r2 = (centre[None, :] ** 2 + centre[:, None] ** 2) / (disk_radius * size) ** 2
     return torch.sqrt(torch.clamp(1.0 - r2, min=0.0)).to(dtype)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_disk_mu(size, disk_radius, device, dtype):
+    # Made outside inference mode even when first asked for inside it, so that training
+    # can later save it for backward.
+    with torch.inference_mode(False), torch.no_grad():
+        return disk_mu(size, disk_radius, device=device, dtype=dtype)
 
 
 class LineOfSightProjection(nn.Module):
@@ -98,7 +107,10 @@ class LineOfSightProjection(nn.Module):
         """``mu`` on the grid of ``like`` (``(..., N, N)``), broadcastable to it."""
         if like.shape[-1] != like.shape[-2]:
             raise ValueError(f"the model grid is square, got {tuple(like.shape[-2:])}")
-        return disk_mu(like.shape[-1], self.disk_radius, device=like.device, dtype=like.dtype)
+        if torch.compiler.is_compiling():  # a constant of the compiled graph
+            return disk_mu(like.shape[-1], self.disk_radius, device=like.device, dtype=like.dtype)
+        # The same few grids at every call: computing one costs ~10 % of a 512 px forward pass.
+        return _cached_disk_mu(like.shape[-1], self.disk_radius, like.device, like.dtype)
 
     def forward(self, radial):
         """
