@@ -30,7 +30,7 @@ from _common import REAL_DATA_DIR, describe_machine
 from sunpy_magnetogan.evaluation import StorePairs, evaluate_pairs, format_summary, summarize
 from sunpy_magnetogan.evaluation_plots import plot_comparison
 from sunpy_magnetogan.generate import load_model
-from sunpy_magnetogan.metrics import compare_maps, flux_by_mu, grid_geometry
+from sunpy_magnetogan.metrics import compare_maps, flux_by_mu, grid_geometry, sum_flux_by_mu
 from sunpy_magnetogan.output import magnetogram_map
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
@@ -79,17 +79,13 @@ def synthetic_metrics(store, predict, max_pairs):
 def centre_to_limb(store, predict, max_pairs):
     """Generated / true unsigned flux in annuli of mu, summed over the test pairs."""
     geometry = grid_geometry(store.grid_size)
-    totals = None
     ids = store.ids("test")[:max_pairs]
+    tables = []
     for pair_id in ids:
         pair = store.load(pair_id)
-        table = flux_by_mu(pair["mag"], predict(pair["euv"]), geometry, mask=pair["disk"])
-        if totals is None:
-            totals = table
-        else:
-            for name in ("flux_true", "flux_generated"):
-                totals[name] += table[name]
-    ratio = (totals["flux_generated"] / totals["flux_true"]).to_value("")
+        tables.append(flux_by_mu(pair["mag"], predict(pair["euv"]), geometry, mask=pair["disk"]))
+    totals = sum_flux_by_mu(tables)
+    ratio = totals["ratio"]
     print(f"centre-to-limb: generated / true unsigned flux (B_los / mu) by mu, summed over {len(ids)} pairs:")
     print(
         "  mu      "

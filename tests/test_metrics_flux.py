@@ -318,3 +318,21 @@ def test_flux_by_mu_is_flat_for_a_projected_field_and_shows_a_missing_mu():
     assert np.isnan(flux_by_mu(np.zeros_like(truth), truth, geometry)["ratio"]).all()
     with pytest.raises(ValueError, match="increasing"):
         flux_by_mu(truth, truth, geometry, mu_edges=(0.5, 0.3))
+
+
+def test_sum_flux_by_mu_takes_the_ratio_of_the_sums():
+    from sunpy_magnetogan.metrics import flux_by_mu, sum_flux_by_mu
+
+    geometry = grid_geometry(128)
+    truth = np.where(np.isfinite(geometry.mu), 300.0 * geometry.mu, np.nan)
+    strong = flux_by_mu(3 * truth, 3 * truth, geometry)  # ratio 1, three times the flux
+    weak = flux_by_mu(truth, 0.0 * truth, geometry)  # ratio 0
+    total = sum_flux_by_mu([strong, weak])
+    np.testing.assert_allclose(total["ratio"], 0.75)  # not the mean of the ratios, 0.5
+    assert np.all(total["n_pixels"] == 2 * strong["n_pixels"])
+    assert total["flux_true"].unit == u.Mx
+    np.testing.assert_array_equal(strong["ratio"], 1.0)  # the inputs are left alone
+    with pytest.raises(ValueError, match="no flux_by_mu"):
+        sum_flux_by_mu([])
+    with pytest.raises(ValueError, match="different annuli"):
+        sum_flux_by_mu([strong, flux_by_mu(truth, truth, geometry, mu_edges=(0.2, 1.0))])

@@ -8,8 +8,9 @@ Physics-aware evaluation of magnetograms: flux quantities and the paper's metric
 * `pixel_cc`, `binned_cc`, `r2_error`, `relative_flux_error`, `flux_cc`, `image_quality`
   (normalised RMSE, SSIM, the paper's Eq. 9 and PSNR), `ssim`, `psnr`, `rmse`,
   `activity_masks`: array metrics between a true and a generated field.
-* `flux_by_mu`: unsigned flux of a true and a generated field in annuli of ``mu``, to see
-  whether a model keeps the centre-to-limb decline of a line-of-sight magnetogram.
+* `flux_by_mu`, `sum_flux_by_mu`: unsigned flux of a true and a generated field in annuli
+  of ``mu``, to see whether a model keeps the centre-to-limb decline of a line-of-sight
+  magnetogram.
 * `compare_maps` (maps) and `pair_metrics` (arrays): every metric of one pair;
   `align_maps` / `aligned_fields` validate two maps (field units, same grid and observer)
   and reproject one onto the other when asked.
@@ -48,7 +49,7 @@ from sunpy_magnetogan.metrics.image import (
     rmse,
     ssim,
 )
-from sunpy_magnetogan.metrics.limb import MU_EDGES, flux_by_mu
+from sunpy_magnetogan.metrics.limb import MU_EDGES, flux_by_mu, sum_flux_by_mu
 from sunpy_magnetogan.metrics.validation import align_maps, check_magnetogram, compare_grids
 
 __all__ = [
@@ -84,4 +85,5 @@ __all__ = [
     "relative_flux_error",
     "rmse",
     "ssim",
+    "sum_flux_by_mu",
 ]

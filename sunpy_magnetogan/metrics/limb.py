@@ -10,6 +10,8 @@ of a region followed across the disk (`sunpy_magnetogan.tracking`) do.
 
 `flux_by_mu` sums the unsigned flux of a true and a generated field in annuli of ``mu``;
 the ratio generated / true in each annulus should be the same from disk centre to limb.
+`sum_flux_by_mu` adds up the tables of many images, which is where that ratio means
+something.
 """
 
 from itertools import pairwise
@@ -20,7 +22,7 @@ from astropy.table import QTable
 
 from sunpy_magnetogan.metrics.flux import DEFAULT_THRESHOLD, flux_from_arrays
 
-__all__ = ["MU_EDGES", "flux_by_mu"]
+__all__ = ["MU_EDGES", "flux_by_mu", "sum_flux_by_mu"]
 
 #: Default annuli of `flux_by_mu`: ``mu`` from the limb zone (0.1 - 0.3) to disk centre.
 MU_EDGES = (0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
@@ -53,8 +55,8 @@ def flux_by_mu(
         One row per annulus: ``mu_low``, ``mu_high``, ``flux_true`` and ``flux_generated``
         (Mx, radial-field estimate ``B_los / mu`` times the de-projected pixel area, so
         that a region's flux does not depend on ``mu``), ``ratio`` (generated / true; NaN
-        where the true flux is 0) and ``n_pixels``. Sum the flux columns over many images
-        before taking ratios.
+        where the true flux is 0) and ``n_pixels``. Sum the tables of many images
+        (`sum_flux_by_mu`) before reading the ratios.
 
     Examples
     --------
@@ -93,3 +95,50 @@ def flux_by_mu(
             "n_pixels": np.array(n),
         }
     )
+
+
+def sum_flux_by_mu(tables):
+    """
+    Add up the `flux_by_mu` tables of several images.
+
+    Parameters
+    ----------
+    tables : iterable of `~astropy.table.QTable`
+        Tables of `flux_by_mu` with the same annuli.
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        The same columns: the fluxes and pixel counts summed, ``ratio`` that of the sums.
+
+    Raises
+    ------
+    ValueError
+        If there is no table, or the tables have different annuli.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import flux_by_mu, grid_geometry, sum_flux_by_mu
+    >>> geometry = grid_geometry(128)
+    >>> truth = np.where(np.isfinite(geometry.mu), 300.0 * geometry.mu, np.nan)
+    >>> tables = [flux_by_mu(truth, 0.5 * truth, geometry), flux_by_mu(truth, 1.5 * truth, geometry)]
+    >>> [round(float(r), 2) for r in sum_flux_by_mu(tables)["ratio"]]
+    [1.0, 1.0, 1.0, 1.0, 1.0]
+    """
+    tables = list(tables)
+    if not tables:
+        raise ValueError("no flux_by_mu table to add up")
+    total = tables[0].copy()
+    for table in tables[1:]:
+        if not (
+            np.array_equal(table["mu_low"], total["mu_low"])
+            and np.array_equal(table["mu_high"], total["mu_high"])
+        ):
+            raise ValueError("the flux_by_mu tables have different annuli")
+        for name in ("flux_true", "flux_generated", "n_pixels"):
+            total[name] += table[name]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (total["flux_generated"] / total["flux_true"]).to_value(u.one)
+    total["ratio"] = np.where(total["flux_true"] > 0 * u.Mx, ratio, np.nan)
+    return total
