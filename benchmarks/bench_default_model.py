@@ -41,15 +41,22 @@ KEYS = ("cc", "cc_binned", "flux_cc", "r1", "r2", "rmse_ssim", "rmse", "ssim", "
 
 def run_predictor(run):
     """``(predict, euv_normalization)`` of a training run's newest (or given) checkpoint."""
+    from sunpy_magnetogan.training.checkpoint import load_checkpoint
+
+    return checkpoint_predictor(load_checkpoint(run))
+
+
+def checkpoint_predictor(checkpoint):
+    """``(predict, euv_normalization)`` of a checkpoint read by ``load_checkpoint``."""
     from sunpy_magnetogan.normalization import (
         EUVNormalization,
         MagnetogramNormalization,
         euv_normalization_from_dict,
     )
-    from sunpy_magnetogan.training.checkpoint import load_checkpoint, load_generator
+    from sunpy_magnetogan.training.checkpoint import generator_from_checkpoint
 
-    generator, _ = load_generator(run)
-    meta = load_checkpoint(run)["meta"]
+    generator, _ = generator_from_checkpoint(checkpoint)
+    meta = checkpoint["meta"]
     norm = MagnetogramNormalization.from_dict(meta["normalization"])
     euv = meta.get("euv_normalization")
     euv_norm = euv_normalization_from_dict(euv) if euv else EUVNormalization()

@@ -20,16 +20,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import describe_machine
+from bench_default_model import checkpoint_predictor
 
 from sunpy_magnetogan.evaluation import StorePairs, evaluate_pairs, summarize
-from sunpy_magnetogan.normalization import MagnetogramNormalization
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.training import Trainer, get_preset
-from sunpy_magnetogan.training.checkpoint import load_checkpoint, load_generator
+from sunpy_magnetogan.training.checkpoint import load_checkpoint
 
 PRESETS = {
     "pix2pix-compact-imagegan": "pix2pix ImageGAN",
@@ -37,18 +36,6 @@ PRESETS = {
     "default": "pyramid 64/32/16",
 }
 ROWS = ["cc", "flux_cc", "r1", "r2", "rmse_ssim", "psnr", "cc_binned"]
-
-
-def predictor(run_dir):
-    generator, _ = load_generator(run_dir)
-    norm = MagnetogramNormalization.from_dict(load_checkpoint(run_dir)["meta"]["normalization"])
-
-    def predict(euv):
-        with torch.inference_mode():
-            y = generator(torch.from_numpy(euv)[None, None])[-1][0, 0]
-        return norm.inverse(y).numpy()
-
-    return predict
 
 
 def main():
@@ -72,8 +59,10 @@ def main():
             t0 = time.perf_counter()
             Trainer(model, train, store, run_dir, device="cpu", progress=True).train()
             print(f"trained {preset}: {train.steps} steps in {time.perf_counter() - t0:.0f} s")
-        meta = load_checkpoint(run_dir)["meta"]
-        pairs = StorePairs(store, predictor(run_dir), split="test")
+        checkpoint = load_checkpoint(run_dir)
+        meta = checkpoint["meta"]
+        predict, _ = checkpoint_predictor(checkpoint)
+        pairs = StorePairs(store, predict, split="test")
         if args.max_pairs:
             pairs.ids = pairs.ids[: args.max_pairs]
         t0 = time.perf_counter()
