@@ -101,6 +101,43 @@ class ModelGrid:
         coords = (np.arange(self.size) - self.center_px) / self.radius_px
         return np.hypot(coords[np.newaxis, :], coords[:, np.newaxis])
 
+    @u.quantity_input
+    def latitude_array(self, b0: u.deg = 0 * u.deg):
+        """
+        Heliographic latitude of every pixel centre on the disk.
+
+        The grid is solar north up, so the latitude depends only on the observer's
+        heliographic latitude ``b0`` (the B0 angle); the disk is seen in orthographic
+        projection (an observer far from the Sun compared with its radius).
+
+        Parameters
+        ----------
+        b0 : `~astropy.units.Quantity`
+            The observer's heliographic latitude.
+
+        Returns
+        -------
+        `~astropy.units.Quantity`
+            Shape ``(size, size)``, degrees, NaN off the disk.
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> import numpy as np
+        >>> from sunpy_magnetogan.grid import ModelGrid
+        >>> lat = ModelGrid(65).latitude_array(7 * u.deg)  # the disk centre is pixel (32, 32)
+        >>> lat[32, 32].round(1), bool(np.isnan(lat[0, 32]))
+        (<Quantity 7. deg>, True)
+        """
+        coords = (np.arange(self.size) - self.center_px) / self.radius_px
+        x, y = coords[np.newaxis, :], coords[:, np.newaxis]
+        r2 = x**2 + y**2
+        z = np.sqrt(np.clip(1.0 - r2, 0.0, None))
+        b = b0.to_value(u.rad)
+        sin_lat = np.clip(y * np.cos(b) + z * np.sin(b), -1.0, 1.0)
+        lat = np.degrees(np.arcsin(sin_lat))
+        return np.where(r2 <= 1.0, lat, np.nan) * u.deg
+
     def to_dict(self):
         """The grid as a JSON-friendly dict (saved in model cards and datasets)."""
         return {"size": self.size, "disk_radius": self.disk_radius}

@@ -15,6 +15,7 @@ from sunpy_magnetogan.normalization import (
     euv_normalization_from_dict,
 )
 from sunpy_magnetogan.pairs import PairStore
+from sunpy_magnetogan.solar_cycle import days_since_epoch
 from sunpy_magnetogan.synthetic import (
     BENCHMARK_SERIES,
     BENCHMARK_SPLIT,
@@ -26,7 +27,6 @@ from sunpy_magnetogan.synthetic import (
     write_synthetic_dataset,
     write_time_series,
 )
-from sunpy_magnetogan.synthetic.cycle import days_since_epoch
 
 SPLITS = {
     "train": SplitSpec((1, 2), "2013-01-01", "2013-12-31", 1),

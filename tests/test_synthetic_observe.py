@@ -13,6 +13,7 @@ from sunpy.map.sources import AIAMap, EUVIMap, HMIMap
 from sunpy.sun.constants import sidereal_rotation_rate
 from sunpy.sun.models import differential_rotation
 
+from sunpy_magnetogan.solar_cycle import days_since_epoch, time_from_days
 from sunpy_magnetogan.synthetic import (
     SyntheticSun,
     farside_observer,
@@ -24,7 +25,6 @@ from sunpy_magnetogan.synthetic import (
     sdo_observer,
     stereo_observer,
 )
-from sunpy_magnetogan.synthetic.cycle import days_since_epoch, time_from_days
 from sunpy_magnetogan.synthetic.projection import ImagePlane, carrington_from_observer_frame
 from sunpy_magnetogan.synthetic.sources import SPOT
 

@@ -9,8 +9,8 @@ from scipy.spatial import cKDTree
 from sunpy.sun.constants import sidereal_rotation_rate
 from sunpy.sun.models import differential_rotation
 
+from sunpy_magnetogan.solar_cycle import days_since_epoch
 from sunpy_magnetogan.synthetic import FluxModel, SolarCycle, SyntheticSun, carrington_drift
-from sunpy_magnetogan.synthetic.cycle import days_since_epoch
 from sunpy_magnetogan.synthetic.kernels import evaluate_on_points, kernel_amplitude
 from sunpy_magnetogan.synthetic.projection import unit_vectors
 from sunpy_magnetogan.synthetic.sources import NETWORK, SOLAR_RADIUS_CM, SPOT

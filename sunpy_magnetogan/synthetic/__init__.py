@@ -17,7 +17,7 @@ STEREO/EUVI 304 would from any vantage point:
   `BENCHMARK_SPLIT`.
 """
 
-from sunpy_magnetogan.synthetic.cycle import SolarCycle
+from sunpy_magnetogan.solar_cycle import SolarCycle
 from sunpy_magnetogan.synthetic.dataset import (
     BENCHMARK_SERIES,
     BENCHMARK_SPLIT,

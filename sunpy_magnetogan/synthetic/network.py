@@ -95,7 +95,7 @@ def supergranules(seed, day, model):
     seed : int
         The Sun's seed.
     day : int
-        Day index (days since `~sunpy_magnetogan.synthetic.cycle.EPOCH`, floored).
+        Day index (days since `~sunpy_magnetogan.solar_cycle.EPOCH`, floored).
     model : NetworkModel
         Network parameters.
 
@@ -126,7 +126,7 @@ def network_sources(seed, days, model, cells, *, north_polar=0.0, rotation_model
     seed : int
         The Sun's seed.
     days : float
-        The time, days since `~sunpy_magnetogan.synthetic.cycle.EPOCH`.
+        The time, days since `~sunpy_magnetogan.solar_cycle.EPOCH`.
     model : NetworkModel
         Network parameters.
     cells : dict of numpy.ndarray

@@ -25,7 +25,7 @@ from scipy import ndimage
 from sunpy.coordinates import HeliographicCarrington, HeliographicStonyhurst, Helioprojective, get_earth
 
 from sunpy_magnetogan.exceptions import MagnetoGANError
-from sunpy_magnetogan.synthetic.cycle import days_since_epoch, time_from_days
+from sunpy_magnetogan.solar_cycle import days_since_epoch, time_from_days
 from sunpy_magnetogan.synthetic.euv import EUV304Model, euv304_intensity, instrument_response
 from sunpy_magnetogan.synthetic.instruments import AIA304, EUVI304, HMI
 from sunpy_magnetogan.synthetic.kernels import CUTOFF, evaluate_on_image, kernel_amplitude, splat_on_image

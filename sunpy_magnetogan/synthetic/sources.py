@@ -3,7 +3,7 @@ Emergence and evolution of active regions on the synthetic Sun.
 
 Active regions are drawn, per 10-day window and from a random stream of their own, by
 `emerge_regions`: a Poisson number of bipoles for the activity of the cycles running at that
-time (`~sunpy_magnetogan.synthetic.cycle.SolarCycle`), each with
+time (`~sunpy_magnetogan.solar_cycle.SolarCycle`), each with
 
 * a total unsigned flux from a power law ``dN/dPhi ~ Phi^-2`` between 1e20 and 1e23 Mx
   (Parnell et al. 2009 find an index of about -1.85 from ephemeral to large regions);
@@ -264,8 +264,8 @@ def emerge_regions(rng, window, cycle, model):
         The window's own random stream.
     window : int
         Window index: the window covers days ``[window, window + 1) * WINDOW_DAYS`` since
-        `~sunpy_magnetogan.synthetic.cycle.EPOCH`.
-    cycle : `~sunpy_magnetogan.synthetic.cycle.SolarCycle`
+        `~sunpy_magnetogan.solar_cycle.EPOCH`.
+    cycle : `~sunpy_magnetogan.solar_cycle.SolarCycle`
         The activity cycle.
     model : FluxModel
         Emergence and evolution parameters.
@@ -411,7 +411,7 @@ def evolve_regions(regions, sources, days, model, *, rotation_model="howard"):
     regions, sources : dict of numpy.ndarray
         As returned by `emerge_regions` (possibly several windows concatenated).
     days : float
-        The time, days since `~sunpy_magnetogan.synthetic.cycle.EPOCH`.
+        The time, days since `~sunpy_magnetogan.solar_cycle.EPOCH`.
     model : FluxModel
         Evolution parameters.
     rotation_model : str

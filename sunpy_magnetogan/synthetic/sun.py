@@ -26,7 +26,7 @@ from astropy.table import QTable
 from sunpy.coordinates import get_earth
 from sunpy.map.header_helper import make_heliographic_header
 
-from sunpy_magnetogan.synthetic.cycle import SolarCycle, days_since_epoch, time_from_days
+from sunpy_magnetogan.solar_cycle import SolarCycle, days_since_epoch, time_from_days
 from sunpy_magnetogan.synthetic.kernels import evaluate_on_points, kernel_amplitude
 from sunpy_magnetogan.synthetic.network import NetworkModel, network_sources, supergranules
 from sunpy_magnetogan.synthetic.projection import unit_vectors
@@ -58,7 +58,7 @@ class SyntheticSun:
     ----------
     seed : int
         Seed of every random choice (non-negative).
-    cycle : `~sunpy_magnetogan.synthetic.cycle.SolarCycle`, optional
+    cycle : `~sunpy_magnetogan.solar_cycle.SolarCycle`, optional
         Activity cycle (dates of minima, amplitudes, polar field).
     activity : float, optional
         Multiplies the emergence rate of active regions (1: calibrated against HMI).
