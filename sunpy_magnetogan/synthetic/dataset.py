@@ -24,18 +24,22 @@ module alone.
 split             seeds          dates                       per    observer   EUV
                                                              seed
 ================  =============  ==========================  =====  =========  ==========
-``train``         0-199          2010-06-01 .. 2018-12-31,   8      SDO        AIA
+``train``         0-199          1998-06-01 .. 2018-12-31,   8      SDO        AIA
                                  not 2014
 ``train_euvi``    200-259        as ``train``                8      STEREO     EUVI
 ``val``           300-319        as ``train``                4      SDO        AIA
 ``test``          1000-1039      2014 (held out)             4      SDO        AIA
 ``test_euvi``     1100-1119      2014 (held out)             4      STEREO     EUVI
 ``test_cycle25``  2000-2019      2022-01-01 .. 2024-12-31    4      SDO        AIA
+``test_overlap``  2100-2119      2019-01-01 .. 2021-12-31    4      SDO        AIA
 ================  =============  ==========================  =====  =========  ==========
 
 "STEREO" observers are drawn per pair at a Stonyhurst longitude of 30-180 deg east or west
-of Earth and 0.96-1.05 AU. ``test_cycle25`` is out of distribution on purpose: Hale's law
-flips the leading polarities in cycle 25, which an EUV image cannot show.
+of Earth and 0.96-1.05 AU. Training dates cover cycles 23 and 24, so both Hale orders and the
+2008-2009 overlap of two cycles. ``test_cycle25`` (cycle 25 only) and ``test_overlap``
+(2019-2021, where old-cycle regions near the equator and new-cycle regions at high
+latitude coexist) test that a model follows the cycle given by the date
+(`~sunpy_magnetogan.solar_cycle`), which an EUV image cannot show.
 
 `BENCHMARK_SERIES` fixes the time series for tracking: seeds 3000-3004, 28 days from
 2014-03-01 at a daily cadence, seen from SDO (AIA), a STEREO-like observer at 90 deg west
@@ -55,7 +59,7 @@ from sunpy_magnetogan.exceptions import MagnetoGANError
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization
 from sunpy_magnetogan.pairs import PairStore
-from sunpy_magnetogan.synthetic.cycle import days_since_epoch, time_from_days
+from sunpy_magnetogan.solar_cycle import days_since_epoch, time_from_days
 from sunpy_magnetogan.synthetic.observe import (
     farside_observer,
     observe_pair,
@@ -187,7 +191,9 @@ class SeriesSpec:
         return time_from_days(start + np.arange(self.steps) * self.cadence.to_value(u.day))
 
 
-_TRAIN_DATES = ("2010-06-01", "2018-12-31")
+# Training dates span cycle 23 (odd) and cycle 24 (even) with the 2008-2009 minimum, where
+# both cycles emerge flux, so a model sees both Hale orders and one overlap of cycles.
+_TRAIN_DATES = ("1998-06-01", "2018-12-31")
 _HELD_OUT = (("2014-01-01", "2014-12-31"),)
 
 #: The fixed benchmark split (see the module docstring).
@@ -202,6 +208,7 @@ BENCHMARK_SPLIT = {
         tuple(range(1100, 1120)), "2014-01-01", "2014-12-31", 4, observer="stereo", instrument="EUVI"
     ),
     "test_cycle25": SplitSpec(tuple(range(2000, 2020)), "2022-01-01", "2024-12-31", 4),
+    "test_overlap": SplitSpec(tuple(range(2100, 2120)), "2019-01-01", "2021-12-31", 4),
 }
 
 #: The fixed tracking time series (see the module docstring).
