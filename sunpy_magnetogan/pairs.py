@@ -23,11 +23,14 @@ import os
 import re
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 
 from sunpy_magnetogan.exceptions import InvalidDataError, MagnetoGANError
+from sunpy_magnetogan.grid import ModelGrid
+from sunpy_magnetogan.solar_cycle import cycle_frame
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "PairStore"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "PairStore", "pair_cycle_frame"]
 
 log = logging.getLogger(__name__)
 
@@ -287,3 +290,37 @@ def _atomic_write_csv(path, rows):
     with tmp.open("w", newline="") as f:
         csv.writer(f).writerows(rows)
     os.replace(tmp, path)
+
+
+def pair_cycle_frame(meta, grid_size):
+    """
+    The cycle frame of a stored pair's pixels (`~sunpy_magnetogan.solar_cycle.cycle_frame`).
+
+    Parameters
+    ----------
+    meta : dict
+        The pair's manifest row: ``date``, and the observer's heliographic latitude in
+        degrees as ``crlt_obs`` or ``hglt_obs`` (0 when neither is recorded).
+    grid_size : int
+        The store's grid size.
+
+    Returns
+    -------
+    `~sunpy_magnetogan.solar_cycle.CycleFrame`
+
+    Raises
+    ------
+    MagnetoGANError
+        If the pair has no date.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.pairs import pair_cycle_frame
+    >>> frame = pair_cycle_frame({"date": "2023-05-01T00:00:00", "crlt_obs": "-4.1"}, 64)
+    >>> frame.sign.shape, sorted(set(frame.sign.ravel().tolist()))  # cycle 25 on the disk, 0 off it
+    ((64, 64), [-1.0, 0.0])
+    """
+    if not meta.get("date"):
+        raise MagnetoGANError(f"pair {meta.get('pair_id')!r} has no date: its cycle frame cannot be known")
+    b0 = float(meta.get("crlt_obs") or meta.get("hglt_obs") or 0.0)
+    return cycle_frame(ModelGrid(grid_size).latitude_array(b0 * u.deg), meta["date"])

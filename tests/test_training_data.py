@@ -243,6 +243,49 @@ def test_random_flips_flip_both_images_together(tmp_path):
     assert len(flips_seen) == 4
 
 
+def test_cycle_frame_serves_each_cycle_in_the_even_cycle_frame(tmp_path):
+    # One pair dated in cycle 24, the same arrays dated in cycle 25: in the even-cycle frame
+    # the cycle-25 field comes out reversed, so both teach the model the same Hale order.
+    store = make_store(tmp_path / "pairs", n_train=1, n_test=0)
+    pair = store.load("pair00")
+    for name, date in (("even", "2014-06-01T00:00:00"), ("odd", "2023-06-01T00:00:00")):
+        store.add(
+            name, euv=pair["euv"], mag=pair["mag"], disk=pair["disk"], split="test", meta={"date": date}
+        )
+    plain = PairDataset(store, split="test")
+    framed = PairDataset(store, split="test", cycle_frame=True)
+    assert torch.equal(framed[0]["mag"], plain[0]["mag"])
+    assert torch.equal(framed[1]["mag"], -plain[1]["mag"])
+    assert torch.equal(framed[1]["euv"], plain[1]["euv"])
+
+
+def test_cycle_frame_reverses_the_field_of_mirrored_pairs(tmp_path):
+    # A mirror (east-west or north-south) turns Hale's order around; the frame restores it.
+    store = make_store(tmp_path / "pairs", n_train=1, n_test=0)
+    pair = store.load("pair00")
+    store.add(
+        "even", euv=pair["euv"], mag=pair["mag"], disk=pair["disk"], split="test", meta={"date": "2014-06-01"}
+    )
+    full = PairDataset(store, split="test", cycle_frame=True)[0]["mag"]
+    flipping = PairDataset(store, split="test", cycle_frame=True, random_flips=True, seed=1)
+    seen = set()
+    for sample_number in range(16):
+        mag = flipping[(0, sample_number)]["mag"]
+        for dims, sign in (([], 1), ([-1], -1), ([-2], -1), ([-2, -1], 1)):
+            if torch.equal(mag, sign * (torch.flip(full, dims) if dims else full)):
+                seen.add(tuple(dims))
+    assert len(seen) == 4
+
+
+def test_cycle_frame_needs_dates(tmp_path):
+    store = PairStore.create(tmp_path / "pairs", grid_size=16)
+    store.add(
+        "nodate", euv=np.zeros((16, 16)), mag=np.zeros((16, 16)), disk=np.ones((16, 16), bool), split="train"
+    )
+    with pytest.raises(Exception, match="no date"):
+        PairDataset(store, cycle_frame=True)[0]
+
+
 # ---------------------------------------------------------------- sampler
 def test_sampler_is_a_pure_function_of_the_step():
     full = list(StepBatchSampler(5, 2, 20, seed=7))

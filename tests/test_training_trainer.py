@@ -203,6 +203,28 @@ def test_radial_output_model_survives_checkpoint_export_and_loading(tmp_path):
 
 
 # ---------------------------------------------------------------- resume
+def test_init_generator_starts_from_given_weights(pairs, tmp_path):
+    # A fine-tuning run starts from a safetensors file of the same architecture; its first
+    # checkpoint is a few small steps away from it, not from a random initialisation.
+    from sunpy_magnetogan.weights import save_weights
+
+    generator, _ = TINY_MODEL.build(TINY_TRAIN.normalization)
+    start = {k: v.detach() + 0.5 for k, v in generator.named_parameters()}
+    state = {**generator.state_dict(), **start}
+    save_weights(state, tmp_path / "start.safetensors", card={"name": "start"})
+    train = TINY_TRAIN.replace(
+        steps=1, eval_every=0, checkpoint_every=1, lr=1e-6, init_generator=str(tmp_path / "start.safetensors")
+    )
+    Trainer(TINY_MODEL, train, pairs, tmp_path / "run", progress=False).train()
+    trained = load_checkpoint(tmp_path / "run")["generator"]
+    for name, value in start.items():
+        assert torch.allclose(trained[name].float(), value.float(), atol=1e-3), name
+    wrong = TINY_TRAIN.replace(init_generator=str(tmp_path / "start.safetensors"))
+    other = TINY_MODEL.replace(generator_kwargs={**TINY_MODEL.generator_kwargs, "base_channels": 2})
+    with pytest.raises(TrainingConfigError, match="does not fit"):
+        Trainer(other, wrong, pairs, tmp_path / "run2", progress=False)
+
+
 def test_resume_continues_exactly(pairs, tmp_path):
     whole = Trainer(TINY_MODEL, TINY_TRAIN, pairs, tmp_path / "whole", progress=False).train()
     first = Trainer(TINY_MODEL, TINY_TRAIN.replace(steps=10), pairs, tmp_path / "split", progress=False)

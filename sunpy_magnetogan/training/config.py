@@ -148,6 +148,13 @@ class ModelConfig(_ConfigMixin):
         learn the centre-to-limb decline of a line-of-sight magnetogram from the data.
         `build` then needs the magnetogram normalisation. False (the paper) maps EUV to
         ``B_los`` directly.
+    cycle_frame : bool
+        If True, the generators predict the field in the even-cycle frame
+        (`~sunpy_magnetogan.solar_cycle.CycleFrame`): training multiplies each target by the
+        frame sign of its pixels' latitudes on its date, and inference multiplies the
+        output by the same sign, so that the model gives every cycle its own Hale order
+        (an EUV image cannot show it). The networks are the same; False (the paper)
+        learns whatever order the training dates had.
 
     Examples
     --------
@@ -172,6 +179,7 @@ class ModelConfig(_ConfigMixin):
     discriminator_kwargs: dict = field(default_factory=lambda: {"base_channels": 64})
     detach_between_levels: bool = False
     radial_output: bool = False
+    cycle_frame: bool = False
 
     _TUPLE_FIELDS = ("patch_sizes",)
     _DICT_FIELDS = ("generator_kwargs", "discriminator_kwargs")
@@ -321,6 +329,10 @@ class TrainConfig(_ConfigMixin):
         Use only deterministic algorithms (bit-reproducible runs on CPU).
     num_workers : int
         Data-loading worker processes (0: load in the main process).
+    init_generator : str, optional
+        Start the generator from these weights instead of a random initialisation (a
+        fine-tuning run): a registered model name (e.g. ``"default"``) or a safetensors
+        file. The architecture must match; the discriminator starts fresh.
     magnetogram_normalization : dict
         Settings of the `~sunpy_magnetogan.normalization.MagnetogramNormalization` that
         maps the targets from Gauss to [-1, 1] (its ``to_dict``).
@@ -363,6 +375,7 @@ class TrainConfig(_ConfigMixin):
     magnetogram_normalization: dict = field(
         default_factory=lambda: {"kind": "asinh", "saturation_G": 3000.0, "softening_G": 50.0}
     )
+    init_generator: str | None = None
 
     _TUPLE_FIELDS = ("betas", "level_weights")
     _DICT_FIELDS = ("magnetogram_normalization",)

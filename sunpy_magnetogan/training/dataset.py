@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from sunpy_magnetogan.exceptions import TrainingConfigError
-from sunpy_magnetogan.pairs import PairStore
+from sunpy_magnetogan.pairs import PairStore, pair_cycle_frame
 
 __all__ = ["PairDataset", "StepBatchSampler"]
 
@@ -52,7 +52,12 @@ class PairDataset(Dataset):
     random_flips : bool, optional
         Mirror sampled pairs left-right and/or up-down at random. Both images flip
         together, so a pair stays consistent, but the flipped Sun obeys the mirror images
-        of Hale's and Joy's laws.
+        of Hale's and Joy's laws (with ``cycle_frame``, each flip also reverses the sign
+        of the field, which restores Hale's order).
+    cycle_frame : bool, optional
+        Serve the magnetogram in the even-cycle frame: multiplied by the frame sign of each
+        pixel (`~sunpy_magnetogan.pairs.pair_cycle_frame`, from the pair's date and
+        observer latitude), for models that predict that frame.
     seed : int, optional
         Base seed of the per-sample crop and flip draws.
     max_pairs : int, optional
@@ -89,6 +94,7 @@ class PairDataset(Dataset):
         random_flips=False,
         seed=0,
         max_pairs=None,
+        cycle_frame=False,
     ):
         self.store = store if isinstance(store, PairStore) else PairStore.open(store)
         self.split = split
@@ -111,6 +117,8 @@ class PairDataset(Dataset):
         self.crop_alignment = int(crop_alignment)
         self.random_flips = bool(random_flips)
         self.seed = int(seed)
+        self.cycle_frame = bool(cycle_frame)
+        self._frame_signs = {}  # pair id -> int8 sign map, computed once per pair
 
     def __len__(self):
         return len(self.ids)
@@ -138,7 +146,14 @@ class PairDataset(Dataset):
         """
         pair = self.store.load(self.ids[index])
         euv = _block_mean(pair["euv"], self.factor)
-        mag = _block_mean(pair["mag"], self.factor)
+        field = pair["mag"]
+        if self.cycle_frame:
+            pair_id = self.ids[index]
+            if pair_id not in self._frame_signs:
+                frame = pair_cycle_frame(pair["meta"], self.store.grid_size)
+                self._frame_signs[pair_id] = frame.sign.astype(np.int8)
+            field = field * self._frame_signs[pair_id]
+        mag = _block_mean(field, self.factor)
         disk = _block_mean(pair["disk"].astype(np.float32), self.factor)
         return euv, mag, disk
 
@@ -174,6 +189,8 @@ class PairDataset(Dataset):
                     arrays = [a[:, ::-1] for a in arrays]
                 if flip_ud:
                     arrays = [a[::-1, :] for a in arrays]
+                if self.cycle_frame and flip_lr != flip_ud:
+                    arrays[1] = -arrays[1]
         euv, mag, disk = (torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None] for a in arrays)
         return {"euv": euv, "mag": mag, "disk": disk}
 

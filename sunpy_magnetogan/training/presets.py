@@ -34,7 +34,10 @@ predict the radial field, which the model projects onto the line of sight
 (``radial_output``, `~sunpy_magnetogan.nn.LineOfSightProjection`): a generator mapping
 EUV brightness straight to ``B_los`` has to learn the centre-to-limb decline of a
 line-of-sight magnetogram from the data, and at this budget it does not (v2 of the default
-model gave 6 times too much flux, relative to disk centre, near the limb).
+model gave 6 times too much flux, relative to disk centre, near the limb). They also work
+in the even-cycle frame (``cycle_frame``, `~sunpy_magnetogan.solar_cycle.cycle_frame`):
+the output is multiplied by the Hale-order sign of each pixel's latitude on the
+observation date, so the model gives cycle-25 regions the cycle-25 polarity order.
 ``pix2pix-compact`` (and ``pix2pix-compact-imagegan``) is its single-scale baseline with
 the same generator, output and training budget.
 """
@@ -155,6 +158,7 @@ PRESETS["default"] = (
         patch_sizes=(64, 32, 16),
         discriminator_kwargs=dict(_COMPACT_512_DISCRIMINATOR),
         radial_output=True,
+        cycle_frame=True,
     ),
     _COMPACT_512_TRAINING,
 )
@@ -168,6 +172,7 @@ PRESETS["pix2pix-compact"] = (
         patch_sizes=(64,),
         discriminator_kwargs=dict(_COMPACT_512_DISCRIMINATOR),
         radial_output=True,
+        cycle_frame=True,
     ),
     _COMPACT_512_TRAINING,
 )
@@ -181,6 +186,7 @@ PRESETS["pix2pix-compact-imagegan"] = (
         patch_sizes=(),
         discriminator_kwargs={**_COMPACT_512_DISCRIMINATOR, "n_layers": 6},
         radial_output=True,
+        cycle_frame=True,
     ),
     _COMPACT_512_TRAINING,
 )

@@ -54,6 +54,8 @@ from sunpy_magnetogan.training.distributed import (
     parameters_fingerprint,
     reduce_mean,
 )
+from sunpy_magnetogan.weights import load_state_dict
+from sunpy_magnetogan.weights.safetensors_io import load_safetensors
 
 __all__ = ["Trainer", "select_device"]
 
@@ -272,6 +274,8 @@ class Trainer:
         self.generator, self.discriminator = model_config.build(cfg.normalization)
         init_weights(self.generator, generator=init_generator)
         init_weights(self.discriminator, generator=init_generator)
+        if cfg.init_generator and not (resume and existing):
+            self._load_initial_generator(cfg.init_generator)
         memory_format = torch.channels_last if cfg.channels_last else torch.preserve_format
         self._memory_format = memory_format
         self.generator.to(self.device, memory_format=memory_format)
@@ -315,6 +319,7 @@ class Trainer:
             crop_alignment=2 ** (model_config.n_levels - 1),
             random_flips=cfg.random_flips,
             seed=cfg.seed,
+            cycle_frame=model_config.cycle_frame,
         )
         if len(self.train_dataset) == 0:
             raise TrainingConfigError(
@@ -323,7 +328,11 @@ class Trainer:
         self.eval_dataset = None
         if store.ids(cfg.eval_split):
             self.eval_dataset = PairDataset(
-                store, split=cfg.eval_split, image_size=model_config.image_size, max_pairs=cfg.eval_max_pairs
+                store,
+                split=cfg.eval_split,
+                image_size=model_config.image_size,
+                max_pairs=cfg.eval_max_pairs,
+                cycle_frame=model_config.cycle_frame,
             )
         else:
             log.info("no %r pairs in %s: periodic evaluation is off", cfg.eval_split, store.path)
@@ -338,6 +347,20 @@ class Trainer:
         )
 
     # ------------------------------------------------------------------ state
+    def _load_initial_generator(self, source):
+        """Load a fine-tuning run's starting generator (a model name or a safetensors file)."""
+        if Path(source).is_file():
+            state = load_safetensors(source)
+        else:
+            state, _ = load_state_dict(source, device="cpu")
+        try:
+            self.generator.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise TrainingConfigError(
+                f"init_generator {source!r} does not fit this model configuration: {exc}"
+            ) from exc
+        log.info("generator initialised from %s", source)
+
     def _restore(self):
         checkpoint = ckpt.load_checkpoint(self.checkpoint_dir, map_location=self.device)
         meta = checkpoint["meta"]
