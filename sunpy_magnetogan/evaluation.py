@@ -591,6 +591,10 @@ class StorePairs(Sequence):
         trained generator.
     split : str, optional
         Only the pairs of this split (all by default).
+    with_meta : bool, optional
+        Call ``predict(euv, meta)`` with the pair's manifest row (date, observer...), for
+        models that need them (e.g. the cycle frame of
+        `~sunpy_magnetogan.pairs.pair_cycle_frame`).
 
     Examples
     --------
@@ -609,10 +613,11 @@ class StorePairs(Sequence):
     ('p0', True)
     """
 
-    def __init__(self, store, predict, *, split=None):
+    def __init__(self, store, predict, *, split=None, with_meta=False):
         self.store = store
         self.predict = predict
         self.ids = list(store.ids(split))
+        self.with_meta = bool(with_meta)
 
     def __len__(self):
         return len(self.ids)
@@ -620,5 +625,5 @@ class StorePairs(Sequence):
     def __getitem__(self, index):
         pair_id = self.ids[index]
         item = self.store.load(pair_id)
-        generated = self.predict(item["euv"])
+        generated = self.predict(item["euv"], item["meta"]) if self.with_meta else self.predict(item["euv"])
         return EvaluationPair(item["mag"], generated, item["euv"], pair_id, item["disk"])

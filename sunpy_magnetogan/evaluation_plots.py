@@ -1,5 +1,6 @@
 """
-Figures of an evaluation: comparison panels and the total-flux scatter plot.
+Figures of an evaluation: comparison panels, the total-flux scatter plot and the
+reliability diagram of the polarity confidence.
 
 The functions build `matplotlib.figure.Figure` objects directly (no pyplot state), so they
 can be called in a loop over many pairs without leaking figures; show them in a notebook by
@@ -13,8 +14,9 @@ from matplotlib.figure import Figure
 from sunpy.visualization import axis_labels_from_ctype
 
 from sunpy_magnetogan.metrics.image import flux_cc
+from sunpy_magnetogan.polarity import expected_calibration_error, reliability_curve
 
-__all__ = ["plot_comparison", "plot_flux_scatter"]
+__all__ = ["plot_comparison", "plot_flux_scatter", "plot_reliability"]
 
 
 def _field_cmap():
@@ -192,3 +194,61 @@ def plot_flux_scatter(flux_true, flux_generated=None, *, ax=None, unit=u.Mx, lab
     ax.set_title(f"Total unsigned flux, CC = {cc:.3f}" if np.isfinite(cc) else "Total unsigned flux")
     ax.legend(loc="upper left")
     return ax
+
+
+def plot_reliability(curves, *, bins=10, title=None):
+    """
+    Reliability diagram of the polarity confidence: observed against stated probability.
+
+    Parameters
+    ----------
+    curves : dict
+        ``{label: (probability, right)}``: the stated probabilities of scored pixels and
+        whether their sign was right (see `sunpy_magnetogan.polarity.sign_is_right`), one
+        entry per data set (e.g. per held-out split).
+    bins : int, optional
+        Equal-width probability bins.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    `matplotlib.figure.Figure`
+        Top: fraction of right signs per bin against the mean stated probability (the
+        diagonal is perfect calibration), with each set's expected calibration error in the
+        legend. Bottom: the share of pixels in each bin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.evaluation_plots import plot_reliability
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(0.5, 1, 5000)
+    >>> fig = plot_reliability({"calibrated": (p, rng.random(p.size) < p)})
+    >>> len(fig.axes)
+    2
+    """
+    fig = Figure(figsize=(5.5, 6.5))
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    top.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
+    edges = np.linspace(0, 1, bins + 1)
+    width = 1.0 / bins / (len(curves) + 1)
+    for k, (label, (probability, right)) in enumerate(curves.items()):
+        mean_p, observed, counts = reliability_curve(probability, right, bins=bins)
+        ece = expected_calibration_error(probability, right, bins=bins)
+        filled = counts > 0
+        top.plot(mean_p[filled], observed[filled], marker="o", label=f"{label} (ECE {ece:.3f})")
+        bottom.bar(
+            edges[:-1] + (k + 0.5) * width, counts / counts.sum(), width=width, align="edge", label=label
+        )
+    top.set_ylabel("fraction of pixels with the right sign")
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.legend(loc="upper left", fontsize="small")
+    top.grid(alpha=0.3)
+    bottom.set_xlabel("stated probability that the sign is right")
+    bottom.set_ylabel("share of pixels")
+    if title:
+        top.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -18,14 +18,18 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from sunpy_magnetogan.exceptions import MagnetoGANError
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.normalization import (
     EUVNormalization,
     MagnetogramNormalization,
     euv_normalization_from_dict,
 )
-from sunpy_magnetogan.output import magnetogram_map
+from sunpy_magnetogan.output import confidence_map, magnetogram_map
+from sunpy_magnetogan.polarity import PolarityCalibration
 from sunpy_magnetogan.preprocess import prepare_euv_map
+from sunpy_magnetogan.prior import apply_prior, prior_on_grid
+from sunpy_magnetogan.solar_cycle import cycle_frame
 from sunpy_magnetogan.validation import read_map
 
 __all__ = ["LoadedModel", "generate_magnetogram", "generate_magnetograms", "load_model", "resolve_device"]
@@ -80,6 +84,14 @@ class LoadedModel:
     euv_normalization : `~sunpy_magnetogan.normalization.EUVNormalization` or `~sunpy_magnetogan.normalization.QuietSunNormalization`
     magnetogram_normalization : `~sunpy_magnetogan.normalization.MagnetogramNormalization`
     device : torch.device
+    cycle_frame : bool
+        The generator predicts the even-cycle frame (see
+        `~sunpy_magnetogan.training.ModelConfig`): `predict` needs the frame sign of
+        every pixel (`frame`).
+    polarity : `~sunpy_magnetogan.polarity.PolarityCalibration` or None
+        The calibration of the polarity confidence, when the model card has one.
+    prior_polarity : `~sunpy_magnetogan.polarity.PolarityCalibration` or None
+        The calibration of signs taken from a prior magnetogram, when the card has one.
 
     Examples
     --------
@@ -110,12 +122,31 @@ class LoadedModel:
     euv_normalization: EUVNormalization
     magnetogram_normalization: MagnetogramNormalization
     device: torch.device
+    cycle_frame: bool = False
+    polarity: PolarityCalibration | None = None
+    prior_polarity: PolarityCalibration | None = None
 
     @property
     def name(self):
         return self.card.name
 
-    def predict(self, batch, *, precision="auto"):
+    def frame(self, geometry):
+        """
+        The cycle frame of every model-grid pixel of an input.
+
+        Parameters
+        ----------
+        geometry : `~sunpy_magnetogan.geometry.ModelGeometry`
+            The input's placement (``PreparedImage.geometry``): its observer's latitude
+            gives each pixel's heliographic latitude, its date the cycles.
+
+        Returns
+        -------
+        `~sunpy_magnetogan.solar_cycle.CycleFrame`
+        """
+        return cycle_frame(self.grid.latitude_array(geometry.observer.lat), geometry.date)
+
+    def predict(self, batch, *, precision="auto", frame=None):
         """
         Run the generator on a batch of prepared EUV arrays.
 
@@ -125,12 +156,26 @@ class LoadedModel:
             ``(B, N, N)`` float32 in [-1, 1].
         precision : {"auto", "fp32", "bf16", "fp16"}
             ``"auto"`` is bf16 autocast on CUDA and fp32 on the CPU.
+        frame : numpy.ndarray, optional
+            ``(B, N, N)`` (or ``(N, N)``) cycle-frame signs of the pixels
+            (`CycleFrame.sign` of `frame`); required when the model has ``cycle_frame``,
+            ignored otherwise.
 
         Returns
         -------
         numpy.ndarray
             ``(B, N, N)`` float32 field in Gauss.
+
+        Raises
+        ------
+        MagnetoGANError
+            If the model works in the cycle frame and ``frame`` is not given.
         """
+        if self.cycle_frame and frame is None:
+            raise MagnetoGANError(
+                f"model {self.name!r} predicts the field in the even-cycle frame: pass "
+                "frame=LoadedModel.frame(geometry).sign, which depends on the date and observer"
+            )
         x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).unsqueeze(1)
         if self.device.type == "cuda":
             # Page-locked memory makes the copy asynchronous and faster.
@@ -143,7 +188,10 @@ class LoadedModel:
                 with torch.autocast(device_type=self.device.type, dtype=dtype):
                     y = self.generator(x)[-1]
             field = self.magnetogram_normalization.inverse(y.float().squeeze(1))
-        return field.cpu().numpy()
+        field = field.cpu().numpy()
+        if self.cycle_frame:
+            field *= np.asarray(frame, dtype=np.float32)
+        return field
 
 
 def _autocast_dtype(precision, device):
@@ -166,6 +214,7 @@ def _load_model_cached(model, device, cache_dir, offline, optimize, compile):
     norms = card.normalization
     grid = ModelGrid(**norms.get("grid", {}))
     generator, _ = config.build(norms["magnetogram"], disk_radius=grid.disk_radius)
+    calibration = card.calibration
     generator.load_state_dict(state, strict=True)
     generator.eval()
     if optimize:
@@ -184,6 +233,13 @@ def _load_model_cached(model, device, cache_dir, offline, optimize, compile):
         euv_normalization=euv_normalization_from_dict(norms["euv"]) if "euv" in norms else EUVNormalization(),
         magnetogram_normalization=MagnetogramNormalization.from_dict(norms["magnetogram"]),
         device=device,
+        cycle_frame=config.cycle_frame,
+        polarity=PolarityCalibration.from_dict(calibration["polarity"])
+        if "polarity" in calibration
+        else None,
+        prior_polarity=PolarityCalibration.from_dict(calibration["prior"])
+        if "prior" in calibration
+        else None,
     )
 
 
@@ -235,6 +291,8 @@ def generate_magnetogram(
     model="default",
     device=None,
     precision="auto",
+    prior=None,
+    return_confidence=False,
     allow_other_instruments=False,
     allow_other_wavelengths=False,
 ):
@@ -253,24 +311,47 @@ def generate_magnetogram(
         ``"cpu"`` or ``"cuda"``; CUDA when available by default.
     precision : {"auto", "fp32", "bf16", "fp16"}, optional
         ``"auto"``: bf16 autocast on CUDA, fp32 on the CPU (deterministic).
+    prior : `~sunpy.map.GenericMap`, optional
+        A magnetogram observed earlier (frontside HMI, or a previously generated map), from
+        any observer: rotated to the EUV map's date and observer with the solar
+        differential rotation, it gives the generated field its sign wherever it clearly
+        sees the field (`sunpy_magnetogan.prior`). Without it, polarities follow Hale's law
+        for the cycle of the date.
+    return_confidence : bool, optional
+        Also return the polarity confidence: a map of the probability that each pixel's
+        sign is right (`sunpy_magnetogan.polarity`; save both with
+        `~sunpy_magnetogan.output.save_magnetogram`).
     allow_other_instruments, allow_other_wavelengths : bool, optional
         Opt in to inputs the model was not trained for.
 
     Returns
     -------
-    `~sunpy_magnetogan.mapsource.MagnetoGANMap`
+    magnetogram : `~sunpy_magnetogan.mapsource.MagnetoGANMap`
         Field in Gauss on the model grid (solar north up), NaN off the disk, with the input's
-        observer, date and provenance keywords.
+        observer, date and provenance keywords (``MGANCYCL``: the solar cycles whose Hale
+        order was applied; ``MGANPRIO``: the date of the prior, when one was given).
+    confidence : `~sunpy.map.GenericMap`
+        Only with ``return_confidence``: the polarity confidence (0.5-1 mostly; NaN off the
+        disk and where no calibration applies).
+
+    Raises
+    ------
+    MagnetoGANError
+        If ``return_confidence`` is asked of a model without a polarity calibration.
 
     Examples
     --------
     >>> import sunpy.map
     >>> from sunpy_magnetogan.generate import generate_magnetogram
     >>> aia = sunpy.map.Map("aia_304.fits")  # doctest: +SKIP
-    >>> magnetogram = generate_magnetogram(aia)  # doctest: +SKIP
+    >>> magnetogram, confidence = generate_magnetogram(aia, return_confidence=True)  # doctest: +SKIP
     >>> magnetogram.peek()  # doctest: +SKIP
     """
     loaded = load_model(model, device=device)
+    if return_confidence and loaded.polarity is None:
+        raise MagnetoGANError(
+            f"model {loaded.name!r} has no polarity calibration in its card: it cannot give a confidence"
+        )
     prepared = prepare_euv_map(
         euv_map,
         grid=loaded.grid,
@@ -278,17 +359,61 @@ def generate_magnetogram(
         allow_other_instruments=allow_other_instruments,
         allow_other_wavelengths=allow_other_wavelengths,
     )
-    field = loaded.predict(prepared.data[np.newaxis], precision=precision)[0]
-    return _to_map(field, prepared, loaded)
+    ((magnetogram, confidence),) = _generate_prepared(loaded, [prepared], precision=precision, priors=[prior])
+    return (magnetogram, confidence) if return_confidence else magnetogram
 
 
-def _to_map(field, prepared, loaded):
+def _generate_prepared(loaded, prepared, *, precision, priors=None):
+    """
+    Maps (and confidence maps, or None) of a batch of prepared inputs.
+
+    The generator runs once on the whole batch; the cycle frame, the optional priors and
+    the polarity confidence are applied per input.
+    """
+    frames = [loaded.frame(p.geometry) for p in prepared] if loaded.cycle_frame else None
+    fields = loaded.predict(
+        np.stack([p.data for p in prepared]),
+        precision=precision,
+        frame=None if frames is None else np.stack([f.sign for f in frames]),
+    )
+    results = []
+    for i, (item, field) in enumerate(zip(prepared, fields, strict=True)):
+        extra = {}
+        cycle_probability = np.ones(field.shape, dtype=np.float32)
+        if frames is not None:
+            on_disk = frames[i].cycle[item.disk]
+            extra["mgancycl"] = ",".join(str(int(c)) for c in np.unique(on_disk) if c)
+            cycle_probability = frames[i].probability
+        probability = (
+            None if loaded.polarity is None else loaded.polarity.probability(field, cycle_probability)
+        )
+        prior = priors[i] if priors else None
+        if prior is not None:
+            field, smoothed, decided = apply_prior(field, prior_on_grid(prior, item.geometry))
+            extra["mganprio"] = prior.reference_date.isot
+            extra["mganprpx"] = round(float(decided[item.disk].mean()) if item.disk.any() else 0.0, 4)
+            if probability is not None:
+                from_prior = (
+                    np.full(field.shape, np.nan, dtype=np.float32)
+                    if loaded.prior_polarity is None
+                    else loaded.prior_polarity.probability(smoothed, 1.0)
+                )
+                probability = np.where(decided, from_prior, probability)
+        magnetogram = _to_map(field, item, loaded, extra)
+        results.append(
+            (magnetogram, None if probability is None else confidence_map(probability, magnetogram))
+        )
+    return results
+
+
+def _to_map(field, prepared, loaded, extra_meta=None):
     return magnetogram_map(
         field,
         prepared.geometry,
         model_name=loaded.name,
         weights_sha256=loaded.card.sha256,
         valid=prepared.disk,
+        extra_meta=extra_meta,
     )
 
 
@@ -351,10 +476,8 @@ def generate_magnetograms(
     pending = []
 
     def flush():
-        batch = np.stack([p.data for _, p in pending])
-        fields = loaded.predict(batch, precision=precision)
-        for (label, prepared), field in zip(pending, fields, strict=True):
-            result = _to_map(field, prepared, loaded)
+        results = _generate_prepared(loaded, [p for _, p in pending], precision=precision)
+        for (label, _), (result, _) in zip(pending, results, strict=True):
             if output_dir is not None:
                 _write_atomic(result, _output_path(output_dir, label))
             bar.update(1)

@@ -3,15 +3,18 @@ Model-grid arrays back to magnetogram maps with exact coordinates and provenance
 """
 
 import logging
+from pathlib import Path
 
 import astropy.units as u
 import numpy as np
 import sunpy.map
+from astropy.io import fits
 
 from sunpy_magnetogan.grid import disk_mask
-from sunpy_magnetogan.mapsource import TELESCOPE
+from sunpy_magnetogan.mapsource import CONFIDENCE_CONTENT, TELESCOPE
+from sunpy_magnetogan.weights.cache import atomic_path
 
-__all__ = ["magnetogram_map"]
+__all__ = ["confidence_map", "magnetogram_map", "save_magnetogram"]
 
 log = logging.getLogger(__name__)
 
@@ -116,3 +119,87 @@ def magnetogram_map(data, geometry, *, model_name, weights_sha256=None, valid=No
     )
     log.debug("built magnetogram map for %s from %s", model_name, src)
     return sunpy.map.Map(data, header)
+
+
+def confidence_map(probability, magnetogram):
+    """
+    The polarity-confidence layer of a generated magnetogram, as a map on the same grid.
+
+    Parameters
+    ----------
+    probability : numpy.ndarray
+        Per-pixel probability that the sign of ``magnetogram`` is right (see
+        `sunpy_magnetogan.polarity`), shape of the magnetogram.
+    magnetogram : `~sunpy_magnetogan.mapsource.MagnetoGANMap`
+        The magnetogram it describes (its WCS, observer and provenance are copied).
+
+    Returns
+    -------
+    `~sunpy.map.GenericMap`
+        Dimensionless probabilities in [0, 1] (float32), NaN where the magnetogram is NaN,
+        ``CONTENT = 'POLARITY CONFIDENCE'``; colour map ``RdYlGn`` from 0.5 to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.output import confidence_map, magnetogram_map
+    >>> from sunpy_magnetogan.preprocess import prepare_euv_map
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> prepared = prepare_euv_map(sunpy.map.Map(SAMPLE_AIA304))
+    >>> field = magnetogram_map(np.full((512, 512), 40.0), prepared.geometry, model_name="demo")
+    >>> confidence = confidence_map(np.full((512, 512), 0.7), field)
+    >>> confidence.meta["content"], bool(np.isnan(confidence.data[0, 0]))
+    ('POLARITY CONFIDENCE', True)
+    """
+    data = np.array(probability, dtype=np.float32)
+    if data.shape != magnetogram.data.shape:
+        raise ValueError(
+            f"probability shape {data.shape} does not match the magnetogram {magnetogram.data.shape}"
+        )
+    data[~np.isfinite(magnetogram.data)] = np.nan
+    header = magnetogram.meta.copy()
+    header.update({"content": CONFIDENCE_CONTENT, "bunit": ""})
+    header["history"] = (
+        f"probability that the sign of {magnetogram.meta.get('mganmodl', '?')}'s field is right"
+    )
+    smap = sunpy.map.Map(data, header)
+    smap.plot_settings["cmap"] = "RdYlGn"
+    smap.plot_settings["norm"] = None
+    smap.plot_settings["vmin"], smap.plot_settings["vmax"] = 0.5, 1.0
+    return smap
+
+
+def save_magnetogram(path, magnetogram, *, confidence=None, overwrite=False):
+    """
+    Write a generated magnetogram to FITS atomically, with its polarity confidence if given.
+
+    The magnetogram is the primary HDU; the confidence, when given, an image HDU named
+    ``POLARITY_CONFIDENCE`` with the same WCS, so ``sunpy.map.Map(path)`` returns both maps.
+    The file is written under a temporary name and renamed, so a crash never leaves a
+    half-written file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file.
+    magnetogram : `~sunpy_magnetogan.mapsource.MagnetoGANMap`
+        The magnetogram.
+    confidence : `~sunpy.map.GenericMap`, optional
+        Its `confidence_map`.
+    overwrite : bool, optional
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists: pass overwrite=True to replace it")
+    hdus = [fits.PrimaryHDU(magnetogram.data, header=magnetogram.fits_header)]
+    if confidence is not None:
+        hdus.append(fits.ImageHDU(confidence.data, header=confidence.fits_header, name="POLARITY_CONFIDENCE"))
+    with atomic_path(path) as tmp:
+        fits.HDUList(hdus).writeto(tmp, overwrite=True)
+    return path

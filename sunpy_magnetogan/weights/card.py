@@ -88,6 +88,10 @@ class ModelCard:
         Licence of the weights (an SPDX identifier such as ``"CC-BY-4.0"``).
     version : str, optional
         Version of the weights.
+    calibration : dict, optional
+        Calibrations of the model's outputs measured on held-out data after training (for
+        example ``{"polarity": ...}``, the table behind the polarity confidence of
+        `sunpy_magnetogan.polarity`).
 
     Raises
     ------
@@ -117,6 +121,7 @@ class ModelCard:
     path: str | None = None
     license: str = ""
     version: str = ""
+    calibration: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         def fail(message):
@@ -143,7 +148,7 @@ class ModelCard:
         for key in ("description", "training_data", "license", "version"):
             if not isinstance(getattr(self, key), str):
                 fail(f"{key} must be a string, not {type(getattr(self, key)).__name__}")
-        for key in ("architecture", "normalization", "metrics"):
+        for key in ("architecture", "normalization", "metrics", "calibration"):
             value = getattr(self, key)
             if not isinstance(value, dict):
                 fail(f"{key} must be a dict, not {type(value).__name__}")
