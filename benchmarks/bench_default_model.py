@@ -1,9 +1,13 @@
 """
 Quality of a generator on the held-out synthetic seeds and on the semi-real HMI pair.
 
-* Table 1 metrics on the ``test`` split of a pair store (synthetic seeds 1000-1039, 2014,
-  never seen in training), for a training run (``--run``) or a registered model
-  (``--model``, e.g. the shipped ``default``);
+* Table 1 metrics on the held-out splits of a pair store (``test``: seeds 1000-1039 in
+  2014, never seen in training; ``test_cycle25``: cycle 25, 2022-2024; ``test_overlap``:
+  2019-2021, old and new cycle together; any split with ``--splits``), for a training run
+  (``--run``) or a registered model (``--model``, e.g. the shipped ``default``). Models
+  with a cycle frame get each pair's frame from its date; ``--cycle-frame`` applies the
+  frame to a model that was trained without it (a model trained on cycle-24 dates only
+  predicts the even-cycle frame), ``--no-cycle-frame`` leaves it out;
 * the centre-to-limb check on the same pairs: generated / true unsigned flux in annuli of
   ``mu`` (`sunpy_magnetogan.metrics.flux_by_mu`), which should not depend on ``mu``;
 * the semi-real pair: the real HMI magnetogram of 2011-12-17 in ``../shared/data/real``,
@@ -32,7 +36,7 @@ from sunpy_magnetogan.evaluation_plots import plot_comparison
 from sunpy_magnetogan.generate import load_model
 from sunpy_magnetogan.metrics import compare_maps, flux_by_mu, grid_geometry, sum_flux_by_mu
 from sunpy_magnetogan.output import magnetogram_map
-from sunpy_magnetogan.pairs import PairStore
+from sunpy_magnetogan.pairs import PairStore, pair_cycle_frame
 from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
 
 OUTPUT = Path(__file__).resolve().parent / "output"
@@ -40,14 +44,14 @@ KEYS = ("cc", "cc_binned", "flux_cc", "r1", "r2", "rmse_ssim", "rmse", "ssim", "
 
 
 def run_predictor(run):
-    """``(predict, euv_normalization)`` of a training run's newest (or given) checkpoint."""
+    """``(predict(euv), euv_normalization, cycle_frame)`` of a run's newest (or given) checkpoint."""
     from sunpy_magnetogan.training.checkpoint import load_checkpoint
 
     return checkpoint_predictor(load_checkpoint(run))
 
 
 def checkpoint_predictor(checkpoint):
-    """``(predict, euv_normalization)`` of a checkpoint read by ``load_checkpoint``."""
+    """``(predict(euv), euv_normalization, cycle_frame)`` of a checkpoint read by ``load_checkpoint``."""
     from sunpy_magnetogan.normalization import (
         EUVNormalization,
         MagnetogramNormalization,
@@ -55,7 +59,7 @@ def checkpoint_predictor(checkpoint):
     )
     from sunpy_magnetogan.training.checkpoint import generator_from_checkpoint
 
-    generator, _ = generator_from_checkpoint(checkpoint)
+    generator, config = generator_from_checkpoint(checkpoint)
     meta = checkpoint["meta"]
     norm = MagnetogramNormalization.from_dict(meta["normalization"])
     euv = meta.get("euv_normalization")
@@ -65,20 +69,35 @@ def checkpoint_predictor(checkpoint):
         with torch.inference_mode():
             return norm.inverse(generator(torch.from_numpy(euv)[None, None])[-1][0, 0]).numpy()
 
-    return predict, euv_norm
+    return predict, euv_norm, config.cycle_frame
 
 
 def model_predictor(name):
-    """``(predict, euv_normalization)`` of a registered model."""
+    """``(predict(euv), euv_normalization, cycle_frame)`` of a registered model (frame sign not applied)."""
     loaded = load_model(name, device="cpu")
-    return (lambda euv: loaded.predict(euv[np.newaxis])[0]), loaded.euv_normalization
+    ones = np.ones(loaded.grid.shape, dtype=np.float32)
+    return (
+        (lambda euv: loaded.predict(euv[np.newaxis], frame=ones)[0]),
+        loaded.euv_normalization,
+        loaded.cycle_frame,
+    )
 
 
-def synthetic_metrics(store, predict, max_pairs):
-    pairs = StorePairs(store, predict, split="test")
+def with_frame(predict, grid_size, use_frame):
+    """``predict(euv, meta)``: the field in Gauss, multiplied by the pair's frame sign when ``use_frame``."""
+
+    def predict_pair(euv, meta):
+        field = predict(euv)
+        return field * pair_cycle_frame(meta, grid_size).sign if use_frame else field
+
+    return predict_pair
+
+
+def synthetic_metrics(store, predict, split, max_pairs):
+    pairs = StorePairs(store, predict, split=split, with_meta=True)
     pairs.ids = pairs.ids[:max_pairs]
     summary = summarize(evaluate_pairs(pairs, nan_policy="omit"))
-    print(f"held-out synthetic test split ({len(pairs)} pairs, 512 px full disk):")
+    print(f"held-out synthetic split {split!r} ({len(pairs)} pairs, 512 px full disk):")
     print(format_summary(summary))
     return {row["key"]: [float(row["mean"]), float(row["std"])] for row in summary if row["key"] in KEYS}
 
@@ -90,7 +109,9 @@ def centre_to_limb(store, predict, max_pairs):
     tables = []
     for pair_id in ids:
         pair = store.load(pair_id)
-        tables.append(flux_by_mu(pair["mag"], predict(pair["euv"]), geometry, mask=pair["disk"]))
+        tables.append(
+            flux_by_mu(pair["mag"], predict(pair["euv"], pair["meta"]), geometry, mask=pair["disk"])
+        )
     totals = sum_flux_by_mu(tables)
     ratio = totals["ratio"]
     print(f"centre-to-limb: generated / true unsigned flux (B_los / mu) by mu, summed over {len(ids)} pairs:")
@@ -108,7 +129,7 @@ def centre_to_limb(store, predict, max_pairs):
     }
 
 
-def semireal_metrics(predict, euv_normalization):
+def semireal_metrics(predict, euv_normalization, use_frame):
     from sunpy_magnetogan.synthetic import euv304_from_magnetogram
 
     path = REAL_DATA_DIR / "hmi_m_720s_2011-12-17T055810.fits"
@@ -119,7 +140,11 @@ def semireal_metrics(predict, euv_normalization):
     aia = euv304_from_magnetogram(hmi, instrument="AIA", rng=0)
     euv = prepare_euv_map(aia, normalization=euv_normalization)
     truth = prepare_magnetogram_map(hmi)
-    generated = magnetogram_map(predict(euv.data), euv.geometry, model_name="evaluated", valid=euv.disk)
+    meta = {"date": hmi.date.isot, "hglt_obs": hmi.observer_coordinate.lat.to_value(u.deg)}
+    generated_field = predict(euv.data)
+    if use_frame:
+        generated_field = generated_field * pair_cycle_frame(meta, euv.data.shape[0]).sign
+    generated = magnetogram_map(generated_field, euv.geometry, model_name="evaluated", valid=euv.disk)
     truth_map = magnetogram_map(truth.data, truth.geometry, model_name="HMI 2011-12-17", valid=truth.disk)
     metrics = compare_maps(truth_map, generated, nan_policy="omit")
     OUTPUT.mkdir(exist_ok=True)
@@ -146,20 +171,41 @@ def main():
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", type=Path, help="a training run directory")
     source.add_argument("--model", help="a registered model name")
-    parser.add_argument("--max-pairs", type=int, default=None)
+    parser.add_argument("--max-pairs", type=int, default=None, help="at most this many pairs per split")
+    parser.add_argument(
+        "--splits",
+        nargs="+",
+        default=["test", "test_cycle25", "test_overlap"],
+        help="held-out splits to score (default: test test_cycle25 test_overlap, those present)",
+    )
+    frame = parser.add_mutually_exclusive_group()
+    frame.add_argument("--cycle-frame", action="store_true", help="apply the cycle frame to any model")
+    frame.add_argument("--no-cycle-frame", action="store_true", help="never apply the cycle frame")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON (for a model card)")
     args = parser.parse_args()
     print(describe_machine())
-    predict, euv_normalization = run_predictor(args.run) if args.run else model_predictor(args.model)
+    predict, euv_normalization, use_frame = (
+        run_predictor(args.run) if args.run else model_predictor(args.model)
+    )
+    use_frame = (use_frame or args.cycle_frame) and not args.no_cycle_frame
+    print(f"cycle frame: {'applied' if use_frame else 'not applied'}")
     store = PairStore.open(args.dataset)
     stored = store.attrs.get("euv_normalization")
     if stored is not None and stored != euv_normalization.to_dict():
         parser.error(
             f"{args.dataset} holds EUV images normalised with {stored}, the model expects {euv_normalization.to_dict()}"
         )
-    results = {"synthetic_test": synthetic_metrics(store, predict, args.max_pairs)}
-    results["flux_ratio_by_mu"] = centre_to_limb(store, predict, args.max_pairs)
-    results["semi_real_hmi_2011_12_17"] = semireal_metrics(predict, euv_normalization)
+    predict_pair = with_frame(predict, store.grid_size, use_frame)
+    results = {}
+    for split in args.splits:
+        if not store.ids(split):
+            print(f"split {split!r}: no pairs in {args.dataset}, skipped")
+            continue
+        key = "synthetic_test" if split == "test" else f"synthetic_{split}"
+        results[key] = synthetic_metrics(store, predict_pair, split, args.max_pairs)
+    if store.ids("test"):
+        results["flux_ratio_by_mu"] = centre_to_limb(store, predict_pair, args.max_pairs)
+    results["semi_real_hmi_2011_12_17"] = semireal_metrics(predict, euv_normalization, use_frame)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import describe_machine
-from bench_default_model import checkpoint_predictor
+from bench_default_model import checkpoint_predictor, with_frame
 
 from sunpy_magnetogan.evaluation import StorePairs, evaluate_pairs, summarize
 from sunpy_magnetogan.pairs import PairStore
@@ -61,8 +61,10 @@ def main():
             print(f"trained {preset}: {train.steps} steps in {time.perf_counter() - t0:.0f} s")
         checkpoint = load_checkpoint(run_dir)
         meta = checkpoint["meta"]
-        predict, _ = checkpoint_predictor(checkpoint)
-        pairs = StorePairs(store, predict, split="test")
+        predict, _, use_frame = checkpoint_predictor(checkpoint)
+        pairs = StorePairs(
+            store, with_frame(predict, store.grid_size, use_frame), split="test", with_meta=True
+        )
         if args.max_pairs:
             pairs.ids = pairs.ids[: args.max_pairs]
         t0 = time.perf_counter()
