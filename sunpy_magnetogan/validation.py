@@ -1,7 +1,8 @@
 """
 Checks that an input map can be used, with errors that say what is wrong.
 
-The model was trained on SDO/AIA and STEREO/SECCHI EUVI images at 304 A; anything else is
+The model was trained on SDO/AIA and STEREO/SECCHI EUVI images at 304 A; Solar Orbiter
+EUI Full Sun Imager (FSI) 304 A images are accepted as well; anything else is
 refused with a specific exception unless the caller explicitly opts in. Maps that cannot be
 placed on the Sun (no observer, no date, no helioprojective WCS) are refused outright.
 """
@@ -117,7 +118,8 @@ def euv_instrument(smap):
     Returns
     -------
     str or None
-        ``"AIA"``, ``"EUVI"`` or None when the map is from neither.
+        ``"AIA"``, ``"EUVI"``, ``"FSI"`` (Solar Orbiter EUI Full Sun Imager) or None when
+        the map is from none of them.
 
     Examples
     --------
@@ -133,6 +135,8 @@ def euv_instrument(smap):
         return "AIA"
     if isinstance(smap, sunpy.map.sources.EUVIMap) or detector == "EUVI":
         return "EUVI"
+    if instrument.startswith("EUI") and detector == "FSI":
+        return "FSI"
     return None
 
 
@@ -188,7 +192,7 @@ def _check_geometry_metadata(smap):
 
 def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelengths=False):
     """
-    Check that a map is an EUV 304 A image from AIA or EUVI that can be placed on the Sun.
+    Check that a map is an EUV 304 A image from AIA, EUVI or EUI/FSI that can be placed on the Sun.
 
     Parameters
     ----------
@@ -202,7 +206,7 @@ def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelen
     Returns
     -------
     str
-        ``"AIA"``, ``"EUVI"``, or ``"OTHER"`` when another instrument was allowed.
+        ``"AIA"``, ``"EUVI"``, ``"FSI"``, or ``"OTHER"`` when another instrument was allowed.
 
     Raises
     ------
@@ -233,8 +237,8 @@ def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelen
         described = " ".join(str(x) for x in (smap.observatory, smap.instrument, smap.detector) if x)
         if not allow_other_instruments:
             raise UnsupportedInstrumentError(
-                f"the map comes from {described or 'an unknown instrument'}; the model accepts SDO/AIA or "
-                "STEREO/SECCHI EUVI 304 A images (pass allow_other_instruments=True to try it anyway)"
+                f"the map comes from {described or 'an unknown instrument'}; the model accepts SDO/AIA, "
+                "STEREO/SECCHI EUVI or Solar Orbiter EUI/FSI 304 A images (pass allow_other_instruments=True to try it anyway)"
             )
         warn_user(
             f"using a map from {described or 'an unknown instrument'}: the model was trained on AIA 304 A",

@@ -1,0 +1,244 @@
+"""
+Solar Orbiter inputs and truth: EUI/FSI 304 A images and PHI/FDT line-of-sight magnetograms.
+
+Solar Orbiter observes the Sun from 0.28 to 1 AU and, in cycle 25, often from behind it.
+Two of its instruments give the far side what STEREO never had:
+
+- the Full Sun Imager of the Extreme Ultraviolet Imager (EUI/FSI, Rochus et al. 2020,
+  A&A 642, A8) takes 304 A images of the whole disk (SOAR product ``eui-fsi304-image``);
+  sunpy reads them as `~sunpy.map.sources.EUIMap` (``OBSRVTRY = 'Solar Orbiter'``,
+  ``INSTRUME = 'EUI'``, ``DETECTOR = 'FSI'``, ``WAVELNTH = 304``), and
+  `~sunpy_magnetogan.validation.validate_euv_map` accepts them as ``"FSI"`` inputs of
+  `~sunpy_magnetogan.generate.generate_magnetogram`;
+- the Full Disc Telescope of the Polarimetric and Helioseismic Imager (PHI/FDT, Solanki et
+  al. 2020, A&A 642, A11) measures the line-of-sight field at the same time (SOAR product
+  ``phi-fdt-blos``; ``TELESCOP = 'SOLO/PHI/FDT'``, ``INSTRUME = 'PHI'``,
+  ``BTYPE = 'LOS Magnetic Field Strength'``, ``BUNIT = 'G'``), a farside truth for the
+  generated magnetograms.
+
+The keywords are those of the Solar Orbiter metadata standard (SOL-SGS-TN-0009, "Metadata
+Definition for Solar Orbiter Science Data") as they appear in the EUI and PHI files that
+sunpy's own tests read (``solo_L1_eui-fsi304-image_20201021T145510206_V03.header`` and
+``solo_LL02_phi-fdt-blos_20240305T041509_V202405151730C_0403057611.header`` in
+``sunpy/data/test``).
+
+**FSI to the AIA scale.** FSI's pixels (4.44 arcsec at full resolution, 3072 px over a
+3.8 deg field) are coarser than AIA's (0.6 arcsec) and its 304 A channel has its own
+response and degradation. As for EUVI (`~sunpy_magnetogan.data.intercalibration`), the
+image is mapped onto the AIA training distribution by a power law fitted per image to the
+quiet-Sun percentiles on the model grid (`intercalibrate_fsi`): the plate scale is handled
+by the model grid, the per-image fit follows the degradation, and the fit is recorded in
+the header with its source.
+
+**PHI to the HMI scale.** PHI and HMI measure the same Fe I 6173 A line but do not read
+the same field strengths (PHI/FDT against HMI: Moreno Vacas et al. 2024, A&A 685, A28;
+PHI/HRT against HMI: Sinjan et al. 2023, A&A 673, A31), and the relation depends on the
+product version. The package therefore hard-codes no factor: `phi_to_hmi` applies the
+factor the caller takes from the literature for the data at hand and records it, with
+its reference, in the header (``PHI2HMI``, ``PHI2HREF``) and the history, so that every
+score against PHI truth says which scale it used.
+"""
+
+import logging
+
+import astropy.units as u
+import numpy as np
+import sunpy.map
+
+from sunpy_magnetogan.data.intercalibration import (
+    QuantileReference,
+    fit_intensity_mapping,
+    quiet_sun_quantiles,
+)
+from sunpy_magnetogan.exceptions import InputMapError, InvalidDataError
+from sunpy_magnetogan.grid import ModelGrid
+from sunpy_magnetogan.validation import validate_euv_map, validate_magnetogram_map
+
+__all__ = [
+    "EUI_FSI304_PRODUCT",
+    "FSI_PLATE_SCALE",
+    "PHI_FDT_BLOS_PRODUCT",
+    "intercalibrate_fsi",
+    "is_eui_fsi",
+    "is_phi_fdt_blos",
+    "phi_to_hmi",
+]
+
+log = logging.getLogger(__name__)
+
+#: SOAR product name of the EUI/FSI 304 A images (``a.soar.Product`` with sunpy-soar).
+EUI_FSI304_PRODUCT = "eui-fsi304-image"
+#: SOAR product name of the PHI/FDT line-of-sight magnetograms.
+PHI_FDT_BLOS_PRODUCT = "phi-fdt-blos"
+#: Plate scale of FSI at full resolution (3072 x 3072 px over a 3.8 deg field of view).
+FSI_PLATE_SCALE = 4.44 * u.arcsec / u.pix
+
+
+def is_eui_fsi(smap):
+    """
+    Whether a map is a Solar Orbiter EUI Full Sun Imager image.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+
+    Returns
+    -------
+    bool
+        True for ``OBSRVTRY = 'Solar Orbiter'``, ``INSTRUME = 'EUI'``, ``DETECTOR = 'FSI'``
+        (any wavelength).
+
+    Examples
+    --------
+    >>> from sunpy.data.test import get_dummy_map_from_header, get_test_filepath
+    >>> from sunpy_magnetogan.data.solo import is_eui_fsi
+    >>> fsi = get_dummy_map_from_header(get_test_filepath("solo_L1_eui-fsi304-image_20201021T145510206_V03.header"))
+    >>> is_eui_fsi(fsi), fsi.wavelength
+    (True, <Quantity 304. Angstrom>)
+    """
+    meta = smap.meta
+    return (
+        "solar orbiter" in str(meta.get("obsrvtry", "")).lower()
+        and str(meta.get("instrume", "")).strip().upper().startswith("EUI")
+        and str(meta.get("detector", "")).strip().upper() == "FSI"
+    )
+
+
+def is_phi_fdt_blos(smap):
+    """
+    Whether a map is a Solar Orbiter PHI Full Disc Telescope line-of-sight magnetogram.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+
+    Returns
+    -------
+    bool
+        True for ``INSTRUME = 'PHI'``, ``TELESCOP = 'SOLO/PHI/FDT'`` and a magnetic field
+        (``BTYPE`` naming the line-of-sight field, or ``phi-fdt-blos`` in ``FILENAME``)
+        in a unit of magnetic field.
+    """
+    meta = smap.meta
+    if str(meta.get("instrume", "")).strip().upper() != "PHI":
+        return False
+    if str(meta.get("telescop", "")).strip().upper() != "SOLO/PHI/FDT":
+        return False
+    btype = str(meta.get("btype", "")).lower()
+    blos = ("los" in btype and "magnetic" in btype) or PHI_FDT_BLOS_PRODUCT in str(meta.get("filename", ""))
+    unit = smap.unit
+    return bool(blos and unit is not None and unit.is_equivalent(u.G))
+
+
+def intercalibrate_fsi(smap, *, reference, grid=None, gamma_range=(0.25, 4.0)):
+    """
+    Map an EUI/FSI 304 A image to AIA-304-equivalent intensities.
+
+    The method of `~sunpy_magnetogan.data.intercalibrate_euvi`: a power law
+    ``I_AIA = s * I_FSI ** gamma`` fitted to the quiet-Sun percentiles of the image on the
+    model grid against those of the AIA training data, applied to every pixel.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.sources.EUIMap`
+        An FSI 304 A image (level 2, DN/s).
+    reference : `~sunpy_magnetogan.data.QuantileReference`
+        The AIA distribution to match (the training data's ``euv_reference.json``).
+    grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
+        Grid the percentiles are measured on (``ModelGrid(reference.grid_size)`` by default).
+    gamma_range : tuple of float, optional
+        Accepted range of the fitted exponent; outside it the image is refused.
+
+    Returns
+    -------
+    `~sunpy.map.sources.EUIMap`
+        Same observer, date and WCS; data in AIA-equivalent DN/s (float32); the fit is
+        recorded in ``ICALMETH``, ``ICALGAMM``, ``ICALSCAL``, ``ICALRMS``, ``ICALREF``
+        and ``HISTORY``.
+
+    Raises
+    ------
+    TypeError
+        If the map is not an EUI/FSI 304 A image.
+    InvalidDataError
+        If the fit fails or its exponent is outside ``gamma_range``.
+    """
+    if validate_euv_map(smap) != "FSI":
+        raise TypeError(f"intercalibrate_fsi maps Solar Orbiter EUI/FSI images to AIA; got {smap.nickname}")
+    if not isinstance(reference, QuantileReference):
+        raise TypeError(f"reference must be a QuantileReference, got {type(reference).__name__}")
+    grid = grid or ModelGrid(reference.grid_size)
+    source = quiet_sun_quantiles(smap, levels=reference.levels, max_radius=reference.max_radius, grid=grid)
+    mapping = fit_intensity_mapping(source, reference.values)
+    low, high = gamma_range
+    if not low <= mapping.gamma <= high:
+        raise InvalidDataError(
+            f"the FSI-to-AIA power law fitted for {smap.date.isot} has gamma = {mapping.gamma:.3g}, "
+            f"outside the accepted {low}..{high}; the image is unlike the reference distribution"
+        )
+    meta = smap.meta.copy()
+    meta["bunit"] = "DN/s"
+    meta["icalmeth"] = "quiet-Sun percentile power law (sunpy-magnetogan)"
+    meta["icalgamm"] = mapping.gamma
+    meta["icalscal"] = mapping.scale
+    meta["icalrms"] = mapping.rms_log_residual
+    meta["icalref"] = (
+        f"{reference.instrument} {reference.wavelength:g}A {reference.date_start[:10]}/{reference.date_end[:10]} "
+        f"n={reference.n_images}"
+    )
+    history = f"EUI/FSI to AIA-304 intercalibration: I = {mapping.scale:.5g} * I_FSI**{mapping.gamma:.4f}"
+    meta["history"] = f"{meta.get('history', '')}\n{history}".strip()
+    log.info("%s: %s (rms log residual %.3f)", smap.date.isot, history, mapping.rms_log_residual)
+    return smap._new_instance(mapping(np.asarray(smap.data)), meta, plot_settings=smap.plot_settings)
+
+
+def phi_to_hmi(smap, *, factor, reference):
+    """
+    Put a PHI/FDT line-of-sight magnetogram on the HMI scale, recording how.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+        A PHI/FDT ``phi-fdt-blos`` map (`is_phi_fdt_blos`).
+    factor : float
+        ``B_HMI = factor * B_PHI``, from a PHI/FDT-HMI cross-calibration valid for the
+        product version in use (e.g. Moreno Vacas et al. 2024, A&A 685, A28).
+    reference : str
+        Where ``factor`` comes from (a citation), written to the header.
+
+    Returns
+    -------
+    `~sunpy.map.GenericMap`
+        The same map (observer, date, WCS) with the data in HMI-equivalent G and the
+        keywords ``PHI2HMI`` (the factor), ``PHI2HREF`` (its reference) and a ``HISTORY``
+        line. It is accepted wherever a true magnetogram is (metrics, tracking, synoptic
+        maps).
+
+    Raises
+    ------
+    InputMapError
+        If the map is not a PHI/FDT line-of-sight magnetogram, or was already scaled.
+    ValueError
+        If ``factor`` is not a positive finite number or ``reference`` is empty.
+    """
+    if not isinstance(smap, sunpy.map.GenericMap) or not is_phi_fdt_blos(smap):
+        raise InputMapError(
+            "phi_to_hmi needs a Solar Orbiter PHI/FDT line-of-sight magnetogram (phi-fdt-blos)"
+        )
+    if "phi2hmi" in smap.meta:
+        raise InputMapError(f"the map is already on the HMI scale (PHI2HMI = {smap.meta['phi2hmi']})")
+    factor = float(factor)
+    if not np.isfinite(factor) or factor <= 0:
+        raise ValueError(f"factor must be a positive number, not {factor}")
+    if not str(reference).strip():
+        raise ValueError("give the reference of the PHI-to-HMI factor")
+    to_gauss = validate_magnetogram_map(smap)
+    meta = smap.meta.copy()
+    meta["bunit"] = "G"
+    meta["phi2hmi"] = factor
+    meta["phi2href"] = str(reference)
+    history = f"PHI/FDT to HMI scale: B = {factor:.4g} * B_PHI ({reference})"
+    meta["history"] = f"{meta.get('history', '')}\n{history}".strip()
+    log.info("%s: %s", smap.date.isot, history)
+    data = np.asarray(smap.data, dtype=np.float32) * np.float32(factor * to_gauss.to_value(u.G))
+    return smap._new_instance(data, meta, plot_settings=smap.plot_settings)
