@@ -15,11 +15,15 @@ from sunpy.data.test import get_dummy_map_from_header, get_test_filepath
 
 from sunpy_magnetogan.data import QuantileReference, quiet_sun_quantiles
 from sunpy_magnetogan.data.solo import (
+    EUI_FSI304_PRODUCT,
     FSI_PLATE_SCALE,
+    PHI_FDT_BLOS_PRODUCT,
     intercalibrate_fsi,
     is_eui_fsi,
     is_phi_fdt_blos,
     phi_to_hmi,
+    search_solo,
+    soar_query,
 )
 from sunpy_magnetogan.exceptions import InputMapError, UnsupportedInstrumentError
 from sunpy_magnetogan.generate import generate_magnetogram
@@ -176,3 +180,27 @@ def test_phi_truth_scores_tracks_and_maps_a_farside_prediction(phi, fsi):
     # seen from behind the Sun: observed far side, not a prediction
     assert np.nanmedian(synoptic.farside.data[covered]) == 1
     assert not synoptic.farside_prediction_mask().any()
+
+
+def test_soar_queries_name_the_products():
+    pytest.importorskip("sunpy_soar")
+    query = soar_query("2022-03-08T00:00", "2022-03-08T06:00", PHI_FDT_BLOS_PRODUCT)
+    text = repr(query)
+    assert "phi-fdt-blos" in text
+    assert "PHI" in text
+    assert "eui-fsi304-image" in repr(soar_query("2022-03-08", "2022-03-09", EUI_FSI304_PRODUCT))
+    with pytest.raises(ValueError, match="product"):
+        soar_query("2022-03-08", "2022-03-09", "phi-hrt-blos")
+    with pytest.raises(ValueError, match="empty"):
+        soar_query("2022-03-09", "2022-03-08", PHI_FDT_BLOS_PRODUCT)
+
+
+@pytest.mark.remote_data
+def test_search_solo_finds_fsi_and_phi_fdt_records():
+    # Solar Orbiter's March 2022 inferior conjunction, used by both PHI-HMI comparisons.
+    pytest.importorskip("sunpy_soar")
+    results = search_solo("2022-03-08T00:00", "2022-03-08T12:00")
+    assert set(results) == {EUI_FSI304_PRODUCT, PHI_FDT_BLOS_PRODUCT}
+    for product, response in results.items():
+        assert len(response) >= 1, product
+        assert len(response[0]) >= 1, product

@@ -44,13 +44,14 @@ import logging
 import astropy.units as u
 import numpy as np
 import sunpy.map
+from astropy.time import Time
 
 from sunpy_magnetogan.data.intercalibration import (
     QuantileReference,
     fit_intensity_mapping,
     quiet_sun_quantiles,
 )
-from sunpy_magnetogan.exceptions import InputMapError, InvalidDataError
+from sunpy_magnetogan.exceptions import DataFetchError, InputMapError, InvalidDataError
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.validation import validate_euv_map, validate_magnetogram_map
 
@@ -62,6 +63,8 @@ __all__ = [
     "is_eui_fsi",
     "is_phi_fdt_blos",
     "phi_to_hmi",
+    "search_solo",
+    "soar_query",
 ]
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,8 @@ log = logging.getLogger(__name__)
 EUI_FSI304_PRODUCT = "eui-fsi304-image"
 #: SOAR product name of the PHI/FDT line-of-sight magnetograms.
 PHI_FDT_BLOS_PRODUCT = "phi-fdt-blos"
+#: Instrument of each SOAR product, as ``a.Instrument`` names it.
+_PRODUCT_INSTRUMENTS = {EUI_FSI304_PRODUCT: "EUI", PHI_FDT_BLOS_PRODUCT: "PHI"}
 #: Plate scale of FSI at full resolution (3072 x 3072 px over a 3.8 deg field of view).
 FSI_PLATE_SCALE = 4.44 * u.arcsec / u.pix
 
@@ -242,3 +247,98 @@ def phi_to_hmi(smap, *, factor, reference):
     log.info("%s: %s", smap.date.isot, history)
     data = np.asarray(smap.data, dtype=np.float32) * np.float32(factor * to_gauss.to_value(u.G))
     return smap._new_instance(data, meta, plot_settings=smap.plot_settings)
+
+
+def _soar_attrs():
+    try:
+        import sunpy_soar  # noqa: F401 - registers a.soar with Fido
+        from sunpy.net import attrs as a
+    except ImportError as exc:
+        raise DataFetchError(
+            "searching the Solar Orbiter Archive needs sunpy-soar: pip install sunpy-soar "
+            "(or the package's 'net' extra)"
+        ) from exc
+    return a
+
+
+def soar_query(start, end, product, *, level=2):
+    """
+    The `sunpy.net.Fido` query of one Solar Orbiter product over a time range.
+
+    Parameters
+    ----------
+    start, end : str or `~astropy.time.Time`
+        The time range.
+    product : str
+        A SOAR product: `EUI_FSI304_PRODUCT` (``eui-fsi304-image``) or
+        `PHI_FDT_BLOS_PRODUCT` (``phi-fdt-blos``).
+    level : int
+        Processing level (2: calibrated images, B_los in G).
+
+    Returns
+    -------
+    `sunpy.net.attr.AttrAnd`
+        ``a.Time & a.Instrument & a.soar.Product & a.Level``; nothing is sent.
+
+    Raises
+    ------
+    ValueError
+        For another product.
+    DataFetchError
+        If sunpy-soar is not installed.
+    """
+    if product not in _PRODUCT_INSTRUMENTS:
+        raise ValueError(f"product must be one of {sorted(_PRODUCT_INSTRUMENTS)}, not {product!r}")
+    a = _soar_attrs()
+    start, end = Time(start), Time(end)
+    if end <= start:
+        raise ValueError(f"the time range is empty: {start.isot} to {end.isot}")
+    return (
+        a.Time(start, end)
+        & a.Instrument(_PRODUCT_INSTRUMENTS[product])
+        & a.soar.Product(product)
+        & a.Level(int(level))
+    )
+
+
+def search_solo(start, end, *, products=(EUI_FSI304_PRODUCT, PHI_FDT_BLOS_PRODUCT), level=2):
+    """
+    Search the Solar Orbiter Archive for EUI/FSI 304 A images and PHI/FDT magnetograms.
+
+    Parameters
+    ----------
+    start, end : str or `~astropy.time.Time`
+        The time range.
+    products : iterable of str
+        SOAR products (`soar_query`).
+    level : int
+        Processing level.
+
+    Returns
+    -------
+    dict
+        ``{product: sunpy.net.fido_factory.UnifiedResponse}``; download with
+        ``Fido.fetch``.
+
+    Raises
+    ------
+    DataFetchError
+        If sunpy-soar is missing or the archive cannot be searched.
+
+    Examples
+    --------
+    >>> results = search_solo("2022-03-08T00:00", "2022-03-08T06:00")  # doctest: +SKIP
+    >>> sorted(results)  # doctest: +SKIP
+    ['eui-fsi304-image', 'phi-fdt-blos']
+    """
+    queries = {product: soar_query(start, end, product, level=level) for product in products}
+    from sunpy.net import Fido
+
+    results = {}
+    for product, query in queries.items():
+        try:
+            results[product] = Fido.search(query)
+        except Exception as exc:  # network and archive errors come in many kinds
+            raise DataFetchError(f"the SOAR search for {product} failed: {exc}") from exc
+        log.info("SOAR %s: %d record(s)", product, len(results[product][0]) if len(results[product]) else 0)
+    return results
