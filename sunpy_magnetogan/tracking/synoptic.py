@@ -32,9 +32,10 @@ from astropy.time import Time
 from reproject import reproject_interp
 from reproject.mosaicking import reproject_and_coadd
 from scipy import ndimage
-from sunpy.coordinates import get_earth, propagate_with_solar_surface
+from sunpy.coordinates import HeliographicCarrington, get_earth, propagate_with_solar_surface
 from sunpy.map.header_helper import make_heliographic_header
-from sunpy.sun.constants import mean_synodic_period
+from sunpy.sun.constants import mean_synodic_period, sidereal_rotation_rate
+from sunpy.sun.models import differential_rotation
 from sunpy.util import MetaDict
 
 from sunpy_magnetogan.exceptions import (
@@ -54,7 +55,7 @@ from ._geometry import (
     disk_centre_scale,
     lonlat_to_vectors,
     observer_label,
-    pixel_geometry,
+    vectors_to_lonlat,
     with_rsun,
 )
 
@@ -295,14 +296,28 @@ def _input_maps(maps):
     return out
 
 
-def _hidden_from_earth(smap, rsun):
-    """1.0 where a pixel of a helioprojective map lies on the far side as seen from the Earth."""
-    geometry = pixel_geometry(smap, rsun=rsun)
-    earth = get_earth(smap.reference_date).transform_to(geometry.carrington_frame)
-    earth_vector = lonlat_to_vectors(earth.lon, earth.lat) * earth.radius.to_value(u.m)
-    # a surface point p (unit vector) is seen from E when p . (E - R p) > 0
-    seen = np.einsum("ijk,k->ij", np.nan_to_num(geometry.vectors), earth_vector) > rsun.to_value(u.m)
-    return np.where(geometry.on_disk & ~seen, 1.0, 0.0)
+def _hidden_from_earth(grid_vectors, time, date, rotation_model, rsun, tolerance):
+    """
+    1.0 where the surface points of the output grid were hidden from the Earth at ``time``.
+
+    ``grid_vectors`` are the Carrington unit vectors ``(ny, nx, 3)`` of the grid at
+    ``date``; with differential rotation each point is first moved back to where it was
+    at ``time``. A pixel counts as hidden only when it lies more than ``tolerance`` (the
+    sine of half a pixel) beyond the Earth's limb, so that a frontside input's last
+    pixels, interpolated just past the limb, are not taken for the far side.
+    """
+    vectors = grid_vectors
+    if rotation_model != "rigid":
+        lon, lat = vectors_to_lonlat(vectors)
+        elapsed = (time - date).to(u.day)
+        drift = differential_rotation(elapsed, lat, model=rotation_model, frame_time="sidereal")
+        drift = drift - (sidereal_rotation_rate * elapsed).to(u.deg)
+        vectors = lonlat_to_vectors(lon + drift, lat)
+    earth = get_earth(time).transform_to(HeliographicCarrington(observer="earth", obstime=time))
+    towards = lonlat_to_vectors(earth.lon, earth.lat)
+    # seen from a distance d, the visible cap is p . e > rsun / d
+    limb = (rsun / earth.radius).to_value(u.one)
+    return (np.einsum("ijk,k->ij", vectors, towards) < limb - tolerance).astype(float)
 
 
 def _check_span(times, max_span, on_long_span):
@@ -454,9 +469,9 @@ def make_synoptic_map(
     each input reprojected onto the Carrington grid. The time layer holds, for each pixel,
     ``sum_k w_k t_k / sum_k w_k`` (``t_k`` the time of input ``k``); the generated layer
     the same with ``t_k`` replaced by 1 for a `~sunpy_magnetogan.mapsource.MagnetoGANMap`
-    and 0 otherwise, and the farside layer with 1 for input pixels hidden from the Earth at
-    the input's time: `SynopticMap.farside_prediction_mask` marks the farside predictions
-    with them.
+    and 0 otherwise, and the farside layer with 1 where the input's pixel was hidden from
+    the Earth at the input's time (more than half a grid pixel past the Earth's limb):
+    `SynopticMap.farside_prediction_mask` marks the farside predictions with them.
 
     Examples
     --------
@@ -499,10 +514,14 @@ def make_synoptic_map(
     )
     header["rsun_ref"] = rsun.to_value(u.m)
     out_wcs = sunpy.map.Map(np.zeros(shape), header).wcs
+    grid_x, grid_y = np.meshgrid(np.arange(shape[1]), np.arange(shape[0]))
+    grid_lon, grid_lat = out_wcs.pixel_to_world_values(grid_x, grid_y)
+    grid_vectors = lonlat_to_vectors(grid_lon * u.deg, grid_lat * u.deg)
 
     # Inputs much finer than the output grid are averaged first (no aliasing, less work).
     out_scale = abs(float(header["cdelt1"])) * u.deg
-    inputs, weights, hidden = [], [], []
+    tolerance = float(np.sin(out_scale.to_value(u.rad) / 2))
+    inputs, weights = [], []
     for k, smap in enumerate(maps):
         data = check_magnetogram(smap)
         smap = with_rsun(smap, rsun)
@@ -527,7 +546,6 @@ def make_synoptic_map(
         taper = np.clip((mu - min_mu) / _TAPER, 0.0, 1.0) if min_mu > 0 else (mu > 0).astype(float)
         inputs.append((_pad_limb(np.where(valid, data, np.nan), ~on_disk), smap.wcs))
         weights.append(np.where(valid, mu**weight_power * taper, 0.0))
-        hidden.append(_hidden_from_earth(smap, rsun))
 
     with propagate_with_solar_surface(rotation_model=rotation_model), warnings.catch_warnings():
         # reproject samples the edges of each full-disk input, which lie off the disk.
@@ -555,10 +573,8 @@ def make_synoptic_map(
             sums["weight"] += on_grid
             sums["time"] += on_grid * offsets[k]
             sums["generated"] += on_grid * float(generated_input[k])
-            weighted_hidden = reproject_interp(
-                (weights[k] * hidden[k], wcs), out_wcs, shape_out=tuple(shape), return_footprint=False
-            )
-            sums["farside"] += np.clip(np.nan_to_num(weighted_hidden), 0.0, on_grid)
+            hidden = _hidden_from_earth(grid_vectors, times[k], date, rotation_model, rsun, tolerance)
+            sums["farside"] += on_grid * hidden
             if confidences[k] is not None:
                 layer = reproject_interp(
                     (confidences[k], wcs), out_wcs, shape_out=tuple(shape), return_footprint=False
