@@ -13,7 +13,7 @@ import pytest
 import sunpy.map
 from sunpy.data.test import get_dummy_map_from_header, get_test_filepath
 
-from sunpy_magnetogan.data import QuantileReference, quiet_sun_quantiles
+from sunpy_magnetogan.data import QuantileReference, calibrate_euv_map, prepare_input_map, quiet_sun_quantiles
 from sunpy_magnetogan.data.solo import (
     EUI_FSI304_PRODUCT,
     FSI_PLATE_SCALE,
@@ -204,3 +204,14 @@ def test_search_solo_finds_fsi_and_phi_fdt_records():
     for product, response in results.items():
         assert len(response) >= 1, product
         assert len(response[0]) >= 1, product
+
+
+def test_calibrate_euv_map_intercalibrates_fsi_like_euvi(fsi):
+    # The EUV path of the data pipeline (and prepare_input_map): FSI needs the AIA reference.
+    reference = QuantileReference.from_quantiles([quiet_sun_quantiles(sunpy.map.Map(SAMPLE_AIA304))])
+    with pytest.raises(ValueError, match="FSI"):
+        calibrate_euv_map(fsi)
+    result = calibrate_euv_map(fsi, reference=reference)
+    assert "icalgamm" in result.map.meta
+    assert result.steps["intercalibration"].startswith("done")
+    assert np.isfinite(prepare_input_map(fsi, reference=reference).data).all()
