@@ -9,7 +9,8 @@ so that the view closest to disk centre dominates. Beside the map, a coverage ma
 summed weight) and a source map (the index of the source that weighs most at each pixel)
 say where the map comes from; per-pixel layers combined with the same weights give when
 each pixel was observed, how much of it is a prediction (from a generated
-`~sunpy_magnetogan.mapsource.MagnetoGANMap`) and, when given, its polarity confidence.
+`~sunpy_magnetogan.mapsource.MagnetoGANMap`), how much was on the far side as seen from the
+Earth and, when given, its polarity confidence.
 
 A synoptic map only makes sense for inputs close in time: by default, maps spread over more
 than one mean synodic Carrington rotation (27.2753 days) are refused with a
@@ -205,8 +206,8 @@ class SynopticMap:
         Write the maps to one FITS file.
 
         The primary HDU holds the map; the COVERAGE and SOURCE extensions the coverage and
-        source maps; TIME (days after ``TIMEREF``, float64), GENERATED and CONFIDENCE the
-        layers that are present.
+        source maps; TIME (days after ``TIMEREF``, float64), GENERATED, FARSIDE and
+        CONFIDENCE the layers that are present.
 
         Parameters
         ----------
@@ -450,7 +451,8 @@ def make_synoptic_map(
     -------
     `SynopticMap`
         The map, the coverage (summed weight) map, the source-index map, the labels, and
-        the time, generated-fraction and (with ``confidence``) confidence layers.
+        the time, generated-fraction, farside-fraction and (with ``confidence``)
+        confidence layers.
 
     Raises
     ------
