@@ -123,6 +123,17 @@ def is_phi_fdt_blos(smap):
         True for ``INSTRUME = 'PHI'``, ``TELESCOP = 'SOLO/PHI/FDT'`` and a magnetic field
         (``BTYPE`` naming the line-of-sight field, or ``phi-fdt-blos`` in ``FILENAME``)
         in a unit of magnetic field.
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.data.solo import is_phi_fdt_blos
+    >>> from sunpy_magnetogan.sample import SAMPLE_HMI
+    >>> is_phi_fdt_blos(sunpy.map.Map(SAMPLE_HMI))
+    False
+    >>> phi = sunpy.map.Map("solo_L2_phi-fdt-blos_20220308T070009_V01.fits")  # doctest: +SKIP
+    >>> is_phi_fdt_blos(phi)  # doctest: +SKIP
+    True
     """
     meta = smap.meta
     if str(meta.get("instrume", "")).strip().upper() != "PHI":
@@ -167,6 +178,14 @@ def intercalibrate_fsi(smap, *, reference, grid=None, gamma_range=(0.25, 4.0)):
         If the map is not an EUI/FSI 304 A image.
     InvalidDataError
         If the fit fails or its exponent is outside ``gamma_range``.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data import QuantileReference
+    >>> reference = QuantileReference.load("dataset/euv_reference.json")  # doctest: +SKIP
+    >>> fsi = sunpy.map.Map("solo_L2_eui-fsi304-image_20220308T070045_V01.fits")  # doctest: +SKIP
+    >>> matched = intercalibrate_fsi(fsi, reference=reference)  # doctest: +SKIP
+    >>> matched.meta["icalgamm"]  # the fitted exponent  # doctest: +SKIP
     """
     if validate_euv_map(smap) != "FSI":
         raise TypeError(f"intercalibrate_fsi maps Solar Orbiter EUI/FSI images to AIA; got {smap.nickname}")
@@ -225,6 +244,21 @@ def phi_to_hmi(smap, *, factor, reference):
         If the map is not a PHI/FDT line-of-sight magnetogram, or was already scaled.
     ValueError
         If ``factor`` is not a positive finite number or ``reference`` is empty.
+
+    Examples
+    --------
+    A synthetic magnetogram relabelled as a PHI/FDT product:
+
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.data.solo import phi_to_hmi
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi
+    >>> hmi = observe_hmi(SyntheticSun(3004), "2014-09-20", npix=64)
+    >>> meta = hmi.meta.copy()
+    >>> meta.update({"instrume": "PHI", "telescop": "SOLO/PHI/FDT", "btype": "LOS Magnetic Field Strength"})
+    >>> phi = sunpy.map.Map(hmi.data, meta)
+    >>> hmi_scale = phi_to_hmi(phi, factor=0.9, reference="an example factor")
+    >>> hmi_scale.meta["phi2hmi"], hmi_scale.meta["phi2href"]
+    (0.9, 'an example factor')
     """
     if not isinstance(smap, sunpy.map.GenericMap) or not is_phi_fdt_blos(smap):
         raise InputMapError(
@@ -286,6 +320,15 @@ def soar_query(start, end, product, *, level=2):
         For another product.
     DataFetchError
         If sunpy-soar is not installed.
+
+    Examples
+    --------
+    >>> from sunpy.net import Fido
+    >>> from sunpy_magnetogan.data.solo import soar_query
+    >>> query = soar_query("2022-03-08T00:00", "2022-03-08T06:00", "phi-fdt-blos")  # needs sunpy-soar
+    >>> "phi-fdt-blos" in repr(query)
+    True
+    >>> results = Fido.search(query)  # doctest: +SKIP
     """
     if product not in _PRODUCT_INSTRUMENTS:
         raise ValueError(f"product must be one of {sorted(_PRODUCT_INSTRUMENTS)}, not {product!r}")
