@@ -34,6 +34,7 @@ __all__ = [
     "TimeSpanError",
     "TimeSpanWarning",
     "TrainingConfigError",
+    "UncalibratedInputWarning",
     "UnsafeWeightsError",
     "UnsupportedInputWarning",
     "UnsupportedInstrumentError",
@@ -246,4 +247,12 @@ class TimeSpanWarning(MagnetoGANWarning):
     """
     Maps combined into one product were observed further apart in time than the limit, and
     the caller asked for a warning instead of an error.
+    """
+
+
+class UncalibratedInputWarning(MagnetoGANWarning):
+    """
+    An input lacks a cross-calibration that its use assumes, e.g. a Solar Orbiter PHI
+    magnetogram used as truth before it was put on the HMI scale
+    (`~sunpy_magnetogan.data.solo.phi_to_hmi`).
     """

@@ -20,6 +20,7 @@ from sunpy_magnetogan.exceptions import (
     CorruptFileError,
     InvalidDataError,
     MissingMetadataError,
+    UncalibratedInputWarning,
     UnsupportedInputWarning,
     UnsupportedInstrumentError,
     UnsupportedWavelengthError,
@@ -266,8 +267,11 @@ def validate_magnetogram_map(smap):
     """
     Check that a map is a line-of-sight magnetogram that can be placed on the Sun.
 
-    Any instrument is accepted (HMI, MDI, GONG, synthetic or generated maps) as long as
-    the data are a magnetic field strength: the map's unit must convert to Gauss.
+    Any instrument is accepted (HMI, MDI, GONG, Solar Orbiter PHI, synthetic or generated
+    maps) as long as the data are a magnetic field strength: the map's unit must convert to
+    Gauss. A PHI magnetogram not yet put on the HMI scale (no ``PHI2HMI`` keyword, see
+    `~sunpy_magnetogan.data.solo.phi_to_hmi`) is used with an
+    `~sunpy_magnetogan.exceptions.UncalibratedInputWarning`.
 
     Parameters
     ----------
@@ -306,4 +310,11 @@ def validate_magnetogram_map(smap):
             "a line-of-sight magnetogram in Gauss is needed"
         )
     _check_geometry_metadata(smap)
+    if str(smap.meta.get("instrume", "")).strip().upper() == "PHI" and "phi2hmi" not in smap.meta:
+        warn_user(
+            "the map is a Solar Orbiter PHI magnetogram not put on the HMI scale, which the metrics, "
+            "thresholds and models assume; use sunpy_magnetogan.data.solo.phi_to_hmi(smap, factor=..., "
+            "reference=...) with a PHI-HMI factor from the literature",
+            UncalibratedInputWarning,
+        )
     return (1 * unit).to(u.G)

@@ -7,6 +7,8 @@ file, and the keywords of a PHI/FDT ``phi-fdt-blos`` file (sunpy's test header
 data seen from a Solar Orbiter-like observer behind the Sun (0.8 AU: the synthetic EUVI field of view, 0.9 deg, holds the disk; latitude 15 deg).
 """
 
+import warnings
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -25,7 +27,7 @@ from sunpy_magnetogan.data.solo import (
     search_solo,
     soar_query,
 )
-from sunpy_magnetogan.exceptions import InputMapError, UnsupportedInstrumentError
+from sunpy_magnetogan.exceptions import InputMapError, UncalibratedInputWarning, UnsupportedInstrumentError
 from sunpy_magnetogan.generate import generate_magnetogram
 from sunpy_magnetogan.mapsource import MagnetoGANMap
 from sunpy_magnetogan.metrics import compare_maps
@@ -215,3 +217,15 @@ def test_calibrate_euv_map_intercalibrates_fsi_like_euvi(fsi):
     assert "icalgamm" in result.map.meta
     assert result.steps["intercalibration"].startswith("done")
     assert np.isfinite(prepare_input_map(fsi, reference=reference).data).all()
+
+
+def test_unscaled_phi_truth_is_flagged(phi, fsi):
+    # A PHI map used as truth before phi_to_hmi says so; once scaled it is silent.
+    with pytest.warns(UncalibratedInputWarning, match="phi_to_hmi"):
+        validate_magnetogram_map(phi)
+    with pytest.warns(UncalibratedInputWarning, match="HMI scale"):
+        detect_active_regions(phi)
+    scaled = phi_to_hmi(phi, factor=1.0, reference="identity (synthetic truth)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate_magnetogram_map(scaled)

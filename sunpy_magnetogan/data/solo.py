@@ -53,7 +53,7 @@ from sunpy_magnetogan.data.intercalibration import (
 )
 from sunpy_magnetogan.exceptions import DataFetchError, InputMapError, InvalidDataError
 from sunpy_magnetogan.grid import ModelGrid
-from sunpy_magnetogan.validation import validate_euv_map, validate_magnetogram_map
+from sunpy_magnetogan.validation import validate_euv_map
 
 __all__ = [
     "EUI_FSI304_PRODUCT",
@@ -271,7 +271,7 @@ def phi_to_hmi(smap, *, factor, reference):
         raise ValueError(f"factor must be a positive number, not {factor}")
     if not str(reference).strip():
         raise ValueError("give the reference of the PHI-to-HMI factor")
-    to_gauss = validate_magnetogram_map(smap)
+    to_gauss = (1 * smap.unit).to(u.G)  # a field unit, checked by is_phi_fdt_blos
     meta = smap.meta.copy()
     meta["bunit"] = "G"
     meta["phi2hmi"] = factor
