@@ -31,7 +31,10 @@ __all__ = [
     "ModelNotFoundError",
     "PartialDiskWarning",
     "QualityRejectedError",
+    "TimeSpanError",
+    "TimeSpanWarning",
     "TrainingConfigError",
+    "UncalibratedInputWarning",
     "UnsafeWeightsError",
     "UnsupportedInputWarning",
     "UnsupportedInstrumentError",
@@ -230,4 +233,26 @@ class ArchiveError(MagnetoGANError):
     """
     An archive-scale generation run cannot start: two inputs would write the same output
     file, or another run holds the output directory.
+    """
+
+
+class TimeSpanError(InputMapError):
+    """
+    Maps to be combined (e.g. into a synoptic map) were observed further apart in time than
+    allowed; the message gives the span found and the limit.
+    """
+
+
+class TimeSpanWarning(MagnetoGANWarning):
+    """
+    Maps combined into one product were observed further apart in time than the limit, and
+    the caller asked for a warning instead of an error.
+    """
+
+
+class UncalibratedInputWarning(MagnetoGANWarning):
+    """
+    An input lacks a cross-calibration that its use assumes, e.g. a Solar Orbiter PHI
+    magnetogram used as truth before it was put on the HMI scale
+    (`~sunpy_magnetogan.data.solo.phi_to_hmi`).
     """

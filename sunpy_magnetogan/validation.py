@@ -1,7 +1,8 @@
 """
 Checks that an input map can be used, with errors that say what is wrong.
 
-The model was trained on SDO/AIA and STEREO/SECCHI EUVI images at 304 A; anything else is
+The model was trained on SDO/AIA and STEREO/SECCHI EUVI images at 304 A; Solar Orbiter
+EUI Full Sun Imager (FSI) 304 A images are accepted as well; anything else is
 refused with a specific exception unless the caller explicitly opts in. Maps that cannot be
 placed on the Sun (no observer, no date, no helioprojective WCS) are refused outright.
 """
@@ -19,6 +20,7 @@ from sunpy_magnetogan.exceptions import (
     CorruptFileError,
     InvalidDataError,
     MissingMetadataError,
+    UncalibratedInputWarning,
     UnsupportedInputWarning,
     UnsupportedInstrumentError,
     UnsupportedWavelengthError,
@@ -117,7 +119,8 @@ def euv_instrument(smap):
     Returns
     -------
     str or None
-        ``"AIA"``, ``"EUVI"`` or None when the map is from neither.
+        ``"AIA"``, ``"EUVI"``, ``"FSI"`` (Solar Orbiter EUI Full Sun Imager) or None when
+        the map is from none of them.
 
     Examples
     --------
@@ -133,6 +136,8 @@ def euv_instrument(smap):
         return "AIA"
     if isinstance(smap, sunpy.map.sources.EUVIMap) or detector == "EUVI":
         return "EUVI"
+    if instrument.startswith("EUI") and detector == "FSI":
+        return "FSI"
     return None
 
 
@@ -188,7 +193,7 @@ def _check_geometry_metadata(smap):
 
 def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelengths=False):
     """
-    Check that a map is an EUV 304 A image from AIA or EUVI that can be placed on the Sun.
+    Check that a map is an EUV 304 A image from AIA, EUVI or EUI/FSI that can be placed on the Sun.
 
     Parameters
     ----------
@@ -202,7 +207,7 @@ def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelen
     Returns
     -------
     str
-        ``"AIA"``, ``"EUVI"``, or ``"OTHER"`` when another instrument was allowed.
+        ``"AIA"``, ``"EUVI"``, ``"FSI"``, or ``"OTHER"`` when another instrument was allowed.
 
     Raises
     ------
@@ -233,8 +238,8 @@ def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelen
         described = " ".join(str(x) for x in (smap.observatory, smap.instrument, smap.detector) if x)
         if not allow_other_instruments:
             raise UnsupportedInstrumentError(
-                f"the map comes from {described or 'an unknown instrument'}; the model accepts SDO/AIA or "
-                "STEREO/SECCHI EUVI 304 A images (pass allow_other_instruments=True to try it anyway)"
+                f"the map comes from {described or 'an unknown instrument'}; the model accepts SDO/AIA, "
+                "STEREO/SECCHI EUVI or Solar Orbiter EUI/FSI 304 A images (pass allow_other_instruments=True to try it anyway)"
             )
         warn_user(
             f"using a map from {described or 'an unknown instrument'}: the model was trained on AIA 304 A",
@@ -262,8 +267,11 @@ def validate_magnetogram_map(smap):
     """
     Check that a map is a line-of-sight magnetogram that can be placed on the Sun.
 
-    Any instrument is accepted (HMI, MDI, GONG, synthetic or generated maps) as long as
-    the data are a magnetic field strength: the map's unit must convert to Gauss.
+    Any instrument is accepted (HMI, MDI, GONG, Solar Orbiter PHI, synthetic or generated
+    maps) as long as the data are a magnetic field strength: the map's unit must convert to
+    Gauss. A PHI magnetogram not yet put on the HMI scale (no ``PHI2HMI`` keyword, see
+    `~sunpy_magnetogan.data.solo.phi_to_hmi`) is used with an
+    `~sunpy_magnetogan.exceptions.UncalibratedInputWarning`.
 
     Parameters
     ----------
@@ -302,4 +310,11 @@ def validate_magnetogram_map(smap):
             "a line-of-sight magnetogram in Gauss is needed"
         )
     _check_geometry_metadata(smap)
+    if str(smap.meta.get("instrume", "")).strip().upper() == "PHI" and "phi2hmi" not in smap.meta:
+        warn_user(
+            "the map is a Solar Orbiter PHI magnetogram not put on the HMI scale, which the metrics, "
+            "thresholds and models assume; use sunpy_magnetogan.data.solo.phi_to_hmi(smap, factor=..., "
+            "reference=...) with a PHI-HMI factor from the literature",
+            UncalibratedInputWarning,
+        )
     return (1 * unit).to(u.G)

@@ -18,7 +18,8 @@ from sunpy.coordinates import HeliographicCarrington
 from sunpy.coordinates.sun import L0
 
 from sunpy_magnetogan.cli import main
-from sunpy_magnetogan.exceptions import CorruptFileError
+from sunpy_magnetogan.exceptions import CorruptFileError, InputMapError, TimeSpanError, TimeSpanWarning
+from sunpy_magnetogan.mapsource import TELESCOPE, MagnetoGANMap
 from sunpy_magnetogan.tracking import SynopticMap, make_synoptic_map, plot_synoptic_map, read_synoptic_map
 
 from .helpers_bipoles import (
@@ -243,3 +244,168 @@ def test_synoptic_command(observed, tmp_path, capsys):
     first = sunpy.map.Map(out)
     first = first[0] if isinstance(first, list) else first
     assert isinstance(first.coordinate_frame, HeliographicCarrington)
+
+
+# --------------------------------------------------------------------------- time span, layers
+
+
+def as_generated(smap):
+    """The same magnetogram as a `MagnetoGANMap` (what generate_magnetogram returns)."""
+    meta = smap.meta.copy()
+    meta["telescop"] = TELESCOPE
+    generated = sunpy.map.Map(smap.data, meta)
+    assert isinstance(generated, MagnetoGANMap)
+    return generated
+
+
+def test_inputs_spread_over_more_than_a_rotation_are_refused(bipoles):
+    # Issue #18: maps 3.3 years apart were merged under their mean date.
+    front = magnetogram_map(bipoles, earth_observer(DATE), size=128)
+    later = DATE + 1205 * u.day
+    far = magnetogram_map(bipoles, stonyhurst_observer(later, 180 * u.deg), size=128)
+    with pytest.raises(TimeSpanError, match=r"1205\.0 d .* 27\.3 d"):
+        make_synoptic_map([front, far], shape=(45, 90))
+    assert issubclass(TimeSpanError, InputMapError)
+    # by option: a warning naming the span, and the map
+    with pytest.warns(TimeSpanWarning, match=r"1205\.0 d"):
+        warned = make_synoptic_map([front, far], shape=(45, 90), on_long_span="warn")
+    assert warned.map.meta["tspan"] == pytest.approx(1205.0)
+    # a larger limit, or none
+    make_synoptic_map([front, far], shape=(45, 90), max_span=4 * u.year)
+    make_synoptic_map([front, far], shape=(45, 90), max_span=None)
+    # within one rotation (the default limit) the maps are combined as before
+    near = magnetogram_map(bipoles, stonyhurst_observer(DATE + 20 * u.day, 180 * u.deg), size=128)
+    assert make_synoptic_map([front, near], shape=(45, 90)).map.meta["tspan"] == pytest.approx(20.0)
+    with pytest.raises(TimeSpanError, match=r"20\.0 d"):
+        make_synoptic_map([front, near], shape=(45, 90), max_span=10 * u.day)
+    with pytest.raises(ValueError, match="on_long_span"):
+        make_synoptic_map([front, near], shape=(45, 90), on_long_span="ignore")
+
+
+def test_time_layer_gives_the_observation_time_of_each_pixel(bipoles):
+    # Front side at DATE, far side 10 days later (rigid Carrington map): each hemisphere's
+    # pixels carry the time of the map that supplied them.
+    later = DATE + 10 * u.day
+    front = magnetogram_map(bipoles, earth_observer(DATE), size=128)
+    # the Carrington hemisphere opposite the front view, as seen 10 days later
+    far_lon = 180 * u.deg + L0(DATE) - L0(later)
+    far = magnetogram_map(bipoles, stonyhurst_observer(later, far_lon), size=128)
+    synoptic = make_synoptic_map([front, far], shape=(45, 90), labels=["front", "far"])
+    times = synoptic.observation_time()
+    assert isinstance(times, Time)
+    assert times.shape == synoptic.map.data.shape
+    assert synoptic.time.meta["bunit"] == "d"
+    covered = np.isfinite(synoptic.map.data)
+    assert np.all(np.isfinite(synoptic.time.data[covered]))
+    assert np.all(np.isnan(synoptic.time.data[~covered]))
+    for label, expected in (("front", DATE), ("far", later)):
+        # away from the overlap each pixel has one source: its time, to the second
+        only = synoptic.source_mask(label) & covered
+        assert only.sum() > 200
+        offsets = np.abs((times[only] - expected).to_value(u.s))
+        assert np.median(offsets) < 1
+    assert times[covered].min() >= DATE - 1 * u.s
+    assert times[covered].max() <= later + 1 * u.s
+
+
+def test_time_layer_is_the_weighted_mean_time_where_maps_overlap(bipoles):
+    # The same view an hour apart: both weigh alike at disk centre, whose time is halfway.
+    first = magnetogram_map(bipoles, earth_observer(DATE), size=128)
+    second = magnetogram_map(bipoles, earth_observer(DATE + 1 * u.hour), size=128)
+    synoptic = make_synoptic_map([first, second], shape=(90, 180))
+    x, y = synoptic.map.wcs.world_to_pixel(
+        SkyCoord(carrington(0 * u.deg), 0 * u.deg, frame=synoptic.map.coordinate_frame)
+    )
+    centre = synoptic.observation_time()[round(float(y)), round(float(x))]
+    assert abs((centre - (DATE + 30 * u.min)).to_value(u.min)) < 3
+
+
+def test_confidence_layer_is_carried_through(bipoles, observed):
+    front, far = observed
+    confidence = [np.full(front.data.shape, 0.9), sunpy.map.Map(np.full(far.data.shape, 0.3), far.meta)]
+    synoptic = make_synoptic_map(observed, shape=SHAPE, confidence=confidence)
+    assert synoptic.confidence is not None
+    covered = np.isfinite(synoptic.map.data)
+    data = synoptic.confidence.data
+    assert np.all(np.isnan(data[~covered]))
+    assert np.nanmedian(data[synoptic.source_mask(SDO)]) == pytest.approx(0.9, abs=0.01)
+    assert np.nanmedian(data[synoptic.source_mask(FAR)]) == pytest.approx(0.3, abs=0.01)
+    # a map without a confidence layer contributes none
+    partial = make_synoptic_map(observed, shape=SHAPE, confidence=[confidence[0], None])
+    # (but where the front side's weight reaches past the limb)
+    assert np.isnan(partial.confidence.data[partial.source_mask(FAR)]).mean() > 0.9
+    assert np.nanmedian(partial.confidence.data[partial.source_mask(SDO)]) == pytest.approx(0.9, abs=0.01)
+    # none given: no layer
+    assert make_synoptic_map(observed, shape=(45, 90)).confidence is None
+    with pytest.raises(ValueError, match="confidence"):
+        make_synoptic_map(observed, shape=SHAPE, confidence=[confidence[0]])
+    with pytest.raises(ValueError, match="shape"):
+        make_synoptic_map(observed, shape=SHAPE, confidence=[np.ones((3, 3)), None])
+
+
+def test_farside_predictions_are_marked(observed):
+    front, far = observed
+    # an observed front side and a generated far side
+    synoptic = make_synoptic_map([front, as_generated(far)], shape=SHAPE, labels=["HMI", "GAN farside"])
+    covered = np.isfinite(synoptic.map.data)
+    generated = synoptic.generated.data
+    # the fraction of the weight: the source with the larger weight has more than half
+    assert np.all(generated[synoptic.source_mask("HMI")] < 0.5)
+    assert np.median(generated[synoptic.source_mask("HMI")]) == 0
+    assert np.all(generated[synoptic.source_mask("GAN farside")] > 0.5)
+    assert np.median(generated[synoptic.source_mask("GAN farside")]) == 1
+    assert np.all(np.isnan(generated[~covered]))
+    assert synoptic.map.meta["srcgen1"] is False
+    assert synoptic.map.meta["srcgen2"] is True
+    farside = synoptic.farside_prediction_mask()
+    assert np.mean(farside == synoptic.source_mask("GAN farside")) > 0.99
+    assert not farside[synoptic.source_mask("HMI")].any()
+    # an observed far side (e.g. Solar Orbiter/PHI behind the Sun) is farside, not predicted
+    observed_far = make_synoptic_map([front, far], shape=SHAPE, labels=["HMI", "far"])
+    assert np.median(observed_far.farside.data[observed_far.source_mask("far")]) == 1
+    assert np.median(observed_far.farside.data[observed_far.source_mask("HMI")]) == 0
+    assert not observed_far.farside_prediction_mask().any()
+    # a generated front side (from AIA) is a prediction, but not a farside one
+    both = make_synoptic_map(
+        [as_generated(front), as_generated(far)], shape=SHAPE, labels=["GAN", "GAN farside"]
+    )
+    assert np.all(both.generated.data[np.isfinite(both.map.data)] == 1)
+    assert not both.farside_prediction_mask()[both.source_mask("GAN")].any()
+    assert both.farside_prediction_mask()[both.source_mask("GAN farside")].mean() > 0.95
+    # the plot marks them
+    ax = plot_synoptic_map(synoptic)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "farside prediction" in legend
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_layers_are_saved_and_read_back(observed, tmp_path):
+    front, far = observed
+    synoptic = make_synoptic_map(
+        [front, as_generated(far)], shape=(45, 90), confidence=[np.full(front.data.shape, 0.9), None]
+    )
+    path = tmp_path / "layers.fits"
+    synoptic.save(path)
+    back = read_synoptic_map(path)
+    assert np.array_equal(back.time.data, synoptic.time.data, equal_nan=True)
+    assert np.allclose(back.confidence.data, synoptic.confidence.data, equal_nan=True)
+    assert np.allclose(back.generated.data, synoptic.generated.data, equal_nan=True)
+    assert np.allclose(back.farside.data, synoptic.farside.data, equal_nan=True)
+    covered = np.isfinite(synoptic.map.data)
+    assert np.all(back.observation_time()[covered] == synoptic.observation_time()[covered])
+    assert np.array_equal(back.farside_prediction_mask(), synoptic.farside_prediction_mask())
+
+
+def test_synoptic_command_refuses_inputs_spread_over_years(bipoles, tmp_path, caplog):
+    front = magnetogram_map(bipoles, earth_observer(DATE), size=96)
+    far = magnetogram_map(bipoles, stonyhurst_observer(DATE + 1205 * u.day, 180 * u.deg), size=96)
+    files = []
+    for k, smap in enumerate((front, far)):
+        files.append(str(tmp_path / f"in_{k}.fits"))
+        smap.save(files[-1])
+    out = tmp_path / "syn.fits"
+    assert main(["synoptic", *files, "-o", str(out), "--shape", "45", "90"]) == 2
+    assert "1205.0 d" in caplog.text
+    assert not out.exists()
+    assert main(["synoptic", *files, "-o", str(out), "--shape", "45", "90", "--max-span", "inf"]) == 0
+    assert read_synoptic_map(out).map.meta["tspan"] == pytest.approx(1205.0)

@@ -17,7 +17,12 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
 from ndcube import NDCube
-from sunpy.coordinates import HeliographicCarrington, RotatedSunFrame, transform_with_sun_center
+from sunpy.coordinates import (
+    HeliographicCarrington,
+    HeliographicStonyhurst,
+    RotatedSunFrame,
+    transform_with_sun_center,
+)
 from sunpy.coordinates.sun import L0
 
 from sunpy_magnetogan.cli import main
@@ -390,3 +395,86 @@ def test_track_command(maps, tmp_path, capsys):
     bad = tmp_path / "bad.fits"
     bad.write_text("not a fits file")
     assert main(["track", str(bad), "-o", str(tmp_path / "bad_out")]) == 2
+
+
+# --------------------------------------------------------------------------- time gaps
+
+
+def observed_at_prediction(tracker, time, *, lat=10 * u.deg, size=96):
+    """
+    Detections of one bipole placed where ``tracker`` predicts its only track at ``time``,
+    seen face-on (from the Stonyhurst longitude of that point): a region that a tracker
+    matching before it ends stale tracks would associate, however long the gap.
+    """
+    _, lon, _ = tracker.predict(time)
+    bipole = Bipole(lon[0], lat)
+    point = SkyCoord(lon[0], lat, frame=HeliographicCarrington(observer="earth", obstime=time))
+    observer = stonyhurst_observer(time, point.transform_to(HeliographicStonyhurst(obstime=time)).lon)
+    return detect_active_regions(magnetogram_map([bipole], observer, size=size))
+
+
+def first_detection(time, *, lat=10 * u.deg, size=96):
+    return detect_active_regions(magnetogram_map([Bipole(L0(time), lat)], earth_observer(time), size=size))
+
+
+@pytest.mark.parametrize(
+    ("gap", "max_unseen", "n_tracks"),
+    [
+        (1050 * u.day, 27 * u.day, 2),  # the 2021 -> 2024 link of issue #18
+        (12 * u.day, 10 * u.day, 2),  # a data gap of days, longer than max_unseen
+        (8 * u.day, 10 * u.day, 1),  # shorter: the region keeps its ID
+    ],
+)
+def test_stale_tracks_end_before_matching(gap, max_unseen, n_tracks):
+    # No magnetogram in the gap: only the next update can end the track, and it must do so
+    # before it matches, even when a region sits exactly where the track is predicted.
+    start = Time("2021-03-01T00:00:00")
+    tracker = ActiveRegionTracker(max_unseen=max_unseen)
+    tracker.update(first_detection(start))
+    later = start + gap
+    tracker.update(observed_at_prediction(tracker, later))
+    tracks = tracker.tracks
+    assert len(tracks) == n_tracks
+    if n_tracks == 2:
+        assert list(tracks["status"]) == ["ended", "active"]
+        assert tracks["last_time"][0] == start
+        assert tracks["first_time"][1] == later
+        assert list(tracks["n_detections"]) == [1, 1]
+        assert tracks["parent"][1] == 0
+    else:
+        assert tracks["n_detections"][0] == 2
+
+
+@pytest.mark.parametrize(("back_after", "n_tracks"), [(4 * u.day, 2), (2.5 * u.day, 1)])
+def test_max_gap_is_honoured_when_the_next_detection_comes_late(back_after, n_tracks):
+    # Seen on day 0, missed on day 1 although visible (face-on), then no data until the
+    # region is back: with max_gap = 2 days it had ended by day 3.
+    start = Time("2012-03-01T00:00:00")
+    tracker = ActiveRegionTracker(max_gap=2 * u.day)
+    tracker.update(first_detection(start))
+    miss = start + 1 * u.day
+    empty = detect_active_regions(magnetogram_map([], earth_observer(miss), size=96))
+    assert len(empty) == 0
+    tracker.update(empty)
+    assert tracker.tracks["status"][0] == "active"
+    later = start + back_after
+    tracker.update(observed_at_prediction(tracker, later))
+    tracks = tracker.tracks
+    assert len(tracks) == n_tracks
+    if n_tracks == 2:
+        assert list(tracks["status"]) == ["ended", "active"]
+        assert tracks["last_time"][0] == start
+
+
+def test_track_detections_ends_a_track_across_a_gap_of_years():
+    # The same through the functional interface, at the same Carrington longitude (rigid
+    # model), three years apart.
+    start = Time("2021-03-01T00:00:00")
+    later = start + 1050 * u.day
+    tracker = ActiveRegionTracker(rotation_model="rigid")
+    first = first_detection(start)
+    tracker.update(first)
+    second = observed_at_prediction(tracker, later)
+    tracks, history = track_detections([second, first], rotation_model="rigid")
+    assert len(tracks) == 2
+    assert list(history["track_id"]) == [1, 2]

@@ -51,6 +51,9 @@ print(f"no coverage:                 {np.mean(np.asarray(synoptic.source.data) <
 ###############################################################################
 # The synoptic map with the region each source contributed outlined; light grey
 # marks pixels no observer covered (the two views do not quite meet at the limbs).
+# The hatched part is the farside prediction
+# (``synoptic.farside_prediction_mask()``: generated magnetograms of pixels hidden from
+# the Earth), and ``synoptic.observation_time()`` says when each pixel was observed.
 
 fig = plt.figure(figsize=(10, 5))
 ax = fig.add_subplot(projection=synoptic.map)

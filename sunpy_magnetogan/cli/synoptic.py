@@ -57,6 +57,12 @@ def add_parser(subparsers):
         help="rigid: Carrington synoptic map (default); others add differential rotation to --date",
     )
     parser.add_argument("--los", action="store_true", help="map the line-of-sight field, not B_los / mu")
+    parser.add_argument(
+        "--max-span",
+        type=float,
+        default=27.2753,
+        help="refuse inputs spread over more than this, days (27.2753, a Carrington rotation; inf: no limit)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     return parser
 
@@ -90,6 +96,7 @@ def run(args):
         min_mu=args.min_mu,
         radial=not args.los,
         rotation_model=args.rotation_model,
+        max_span=args.max_span * u.day,
     )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     synoptic.save(args.output, overwrite=True)

@@ -64,6 +64,12 @@ def add_parser(subparsers):
         "--max-gap", type=float, default=2.0, help="end a visible, undetected track after, days (2)"
     )
     parser.add_argument(
+        "--max-unseen",
+        type=float,
+        default=27.0,
+        help="end a track not detected for longer, even across a gap in the data, days (27)",
+    )
+    parser.add_argument(
         "--background",
         type=Path,
         help="Carrington map FITS (e.g. from 'sunpy-magnetogan synoptic') under the tracks",
@@ -162,7 +168,9 @@ def run(args):
         tables.append(table)
         log.info("%s: %d region(s)", path, len(table))
 
-    tracker = ActiveRegionTracker(gate=args.gate * u.deg, max_gap=args.max_gap * u.day)
+    tracker = ActiveRegionTracker(
+        gate=args.gate * u.deg, max_gap=args.max_gap * u.day, max_unseen=args.max_unseen * u.day
+    )
     associated = [tracker.update(t) for t in sorted(tables, key=lambda t: t.meta["date"].jd)]
     detections = vstack(associated, metadata_conflicts="silent")
     detections.meta = {"options": {k: str(v) for k, v in options.items()}}

@@ -41,6 +41,7 @@ from sunpy_magnetogan.data.intercalibration import (
     intercalibrate_euvi,
     quiet_sun_quantiles,
 )
+from sunpy_magnetogan.data.solo import intercalibrate_fsi
 from sunpy_magnetogan.exceptions import (
     InputMapError,
     MagnetoGANError,
@@ -87,9 +88,10 @@ def calibrate_euv_map(smap, *, reference=None, tables=None, register=True, allow
     Parameters
     ----------
     smap : `~sunpy.map.GenericMap`
-        AIA or EUVI 304 A image (other instruments pass through unchanged).
+        AIA, EUVI or EUI/FSI 304 A image (other instruments pass through unchanged).
     reference : `~sunpy_magnetogan.data.intercalibration.QuantileReference`, optional
-        Required for EUVI: the AIA distribution to intercalibrate to.
+        Required for EUVI and EUI/FSI: the AIA distribution to intercalibrate to
+        (`~sunpy_magnetogan.data.solo.intercalibrate_fsi` for FSI).
     tables : `~sunpy_magnetogan.data.calibrate.CalibrationTables`, optional
         AIA pointing and degradation tables.
     register : bool, optional
@@ -104,7 +106,7 @@ def calibrate_euv_map(smap, *, reference=None, tables=None, register=True, allow
     Raises
     ------
     ValueError
-        If an EUVI map is given without ``reference``.
+        If an EUVI or EUI/FSI map is given without ``reference``.
 
     Examples
     --------
@@ -135,7 +137,22 @@ def calibrate_euv_map(smap, *, reference=None, tables=None, register=True, allow
             f"reference {mapped.meta['icalref']})"
         )
         return CalibrationResult(mapped, steps)
-    return CalibrationResult(smap, {"calibration": "none (not an AIA or EUVI map)"})
+    if instrument == "FSI":
+        if reference is None:
+            raise ValueError(
+                "Solar Orbiter EUI/FSI images must be intercalibrated to the AIA distribution the model was "
+                "trained on: pass reference=QuantileReference.load('<dataset>/euv_reference.json')"
+            )
+        mapped = intercalibrate_fsi(smap, reference=reference)
+        steps = {
+            "calibration": "level 2 from the EUI pipeline (DN/s)",
+            "intercalibration": (
+                f"done (gamma {mapped.meta['icalgamm']:.4f}, scale {mapped.meta['icalscal']:.4g}, "
+                f"reference {mapped.meta['icalref']})"
+            ),
+        }
+        return CalibrationResult(mapped, steps)
+    return CalibrationResult(smap, {"calibration": "none (not an AIA, EUVI or EUI/FSI map)"})
 
 
 def prepare_input_map(
@@ -164,7 +181,7 @@ def prepare_input_map(
     normalization : `~sunpy_magnetogan.normalization.QuietSunNormalization` or `~sunpy_magnetogan.normalization.EUVNormalization`, optional
         The model's EUV normalisation (the contrast to the quiet Sun by default).
     reference : `~sunpy_magnetogan.data.intercalibration.QuantileReference`, optional
-        Required for EUVI (far side): the training data's AIA distribution.
+        Required for EUVI and EUI/FSI (far side): the training data's AIA distribution.
     tables : `~sunpy_magnetogan.data.calibrate.CalibrationTables`, optional
         AIA calibration tables (pointing, degradation).
     register : bool, optional

@@ -20,7 +20,7 @@ from .detection import (
     detect_active_regions,
 )
 from .plotting import plot_flux_history, plot_synoptic_map, plot_tracks
-from .synoptic import SynopticMap, make_synoptic_map, read_synoptic_map
+from .synoptic import DEFAULT_MAX_SPAN, SynopticMap, make_synoptic_map, read_synoptic_map
 from .tracker import (
     HISTORY_COLUMNS,
     TRACK_COLUMNS,
@@ -31,6 +31,7 @@ from .tracker import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_SPAN",
     "DETECTION_COLUMNS",
     "GENERATED_THRESHOLD",
     "HISTORY_COLUMNS",

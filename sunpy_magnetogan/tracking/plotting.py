@@ -11,6 +11,7 @@ import numpy as np
 from astropy.visualization import ImageNormalize
 from matplotlib import patheffects
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from .synoptic import SynopticMap
 from .tracker import TrackingResult
@@ -217,8 +218,9 @@ def plot_synoptic_map(synoptic, *, ax=None, vmax=None, outline=True, cmap="gray"
     vmax : `~astropy.units.Quantity`, optional
         Colour-scale limit (G); the 99.5th percentile of ``|B|`` by default.
     outline : bool
-        Draw the contour of each source's region of the source map (e.g. where the map is
-        a farside prediction), one colour per source, with a legend.
+        Draw the contour of each source's region of the source map, one colour per source,
+        with a legend, and hatch the farside predictions
+        (`SynopticMap.farside_prediction_mask`), labelled "farside prediction".
     cmap : str
         Colour map of the field.
 
@@ -244,6 +246,10 @@ def plot_synoptic_map(synoptic, *, ax=None, vmax=None, outline=True, cmap="gray"
             color = colors(k % 9)
             ax.contour(mask, levels=[0.5], colors=[color], linewidths=1.2)
             handles.append(Line2D([], [], color=color, label=label))
+        farside = synoptic.farside_prediction_mask()
+        if farside.any():
+            ax.contourf(farside.astype(float), levels=[0.5, 1.5], colors="none", hatches=["//"])
+            handles.append(Patch(facecolor="none", edgecolor="0.3", hatch="//", label="farside prediction"))
         if handles:
             ax.legend(handles=handles, loc="lower left", fontsize=8, title="source")
     date = smap.date.isot[:16] if smap.date is not None else ""

@@ -14,7 +14,10 @@ distance, plus a small flux-ratio term) with `scipy.optimize.linear_sum_assignme
 A track that is not visible from the observer of a magnetogram (on the other hemisphere,
 or too close to the limb) keeps its identity while it coasts on the predicted rotation;
 this is what carries an ID across a limb and from one observer to another. A track that
-should have been seen but was not detected for ``max_gap`` ends; a track whose predicted
+should have been seen but was not detected for ``max_gap`` ends, and so does a track not
+detected at all for more than ``max_unseen``; both limits are applied at the start of each
+update, before matching, so that a gap in the data (days, or years) never links two
+regions that merely sit at the predicted position. A track whose predicted
 position falls on a region already claimed by another track is merged into it; a
 detection that matches no track starts a new one.
 """
@@ -176,9 +179,14 @@ class ActiveRegionTracker:
         that can be associated (deg).
     max_gap : `~astropy.units.Quantity`
         A track that is visible (``mu >= visible_mu`` at its predicted position) but not
-        detected ends once this much time has passed since the first such miss.
+        detected ends once this much time has passed since the first such miss (days). A
+        detection that comes more than ``max_gap`` after that miss, with no magnetogram in
+        between, starts a new track.
     max_unseen : `~astropy.units.Quantity`
-        A track not detected for this long ends even if no observer could see it.
+        A track not detected for more than this long ends even if no observer could see it
+        (days). It is the longest gap between two detections of one track: when the next
+        magnetogram comes later than that (a gap in the data of days or years), the track
+        ends before the detections are matched, so no region is linked across the gap.
     visible_mu : float
         A track counts as visible from an observer when ``mu`` at its predicted position is
         at least this; closer to the limb a missing detection is not held against it.
@@ -322,6 +330,9 @@ class ActiveRegionTracker:
         out = QTable(detections, copy=True)
         out["track_id"] = np.zeros(len(out), dtype=int)
 
+        # Tracks that ended during a gap in the data end now, before any matching: however
+        # well a region fits their prediction, it is not theirs.
+        self._end_stale(time)
         _, pred_lon, pred_lat = self.predict(time)
         active = [t for t in self._tracks if t.status == "active"]
         n_tracks, n_det = len(active), len(detections)
@@ -406,6 +417,37 @@ class ActiveRegionTracker:
             out["track_id"][c] = track.track_id
             log.info("track %d born at %s (%s)", track.track_id, time.isot, observer_name)
         return out
+
+    def _end_stale(self, time):
+        """
+        End the active tracks that ended between the previous update and ``time``.
+
+        A track ends once it has not been detected for more than ``max_unseen``, or once
+        more than ``max_gap`` has passed since a miss while it was visible; when no
+        magnetogram came in between, only this update can see it.
+        """
+        for track in self._tracks:
+            if track.status != "active":
+                continue
+            unseen = (time - track.time).to(u.day)
+            if unseen > self.max_unseen:
+                track.status = "ended"
+                log.info(
+                    "track %d ended at %s: not detected for %.1f d (max_unseen %.1f d)",
+                    track.track_id,
+                    time.isot,
+                    unseen.to_value(u.day),
+                    self.max_unseen.to_value(u.day),
+                )
+            elif track.missed_since is not None and time - track.missed_since > self.max_gap:
+                track.status = "ended"
+                log.info(
+                    "track %d ended at %s: missed while visible since %s (max_gap %.1f d)",
+                    track.track_id,
+                    time.isot,
+                    track.missed_since.isot,
+                    self.max_gap.to_value(u.day),
+                )
 
     def _merge_radius(self, row):
         if self.merge_distance is not None:

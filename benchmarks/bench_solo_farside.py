@@ -1,0 +1,181 @@
+"""
+Farside magnetograms from Solar Orbiter-like EUI/FSI 304 A images, scored against PHI/FDT-like truth.
+
+For ``--n`` views of held-out synthetic Suns (the ``test_euvi`` seeds 1100-1119, dates in
+2014), each from a Solar Orbiter-like observer behind the Sun (Stonyhurst longitude 120 to
+240 deg, latitude -30 to 30 deg, 0.8 to 1 AU: the synthetic EUVI plate scale keeps the
+disk in the field of view from 0.8 AU on), the synthetic Sun is observed in 304 A and in
+B_los from the same spacecraft; the images carry the keywords of the EUI/FSI level-2 and
+PHI/FDT ``phi-fdt-blos`` products (`sunpy_magnetogan.data.solo`), so sunpy reads the EUV
+image as an ``EUIMap``. The model generates a magnetogram from each EUI-like image, which
+is scored against the PHI-like truth (put on the HMI scale with a factor of 1: the
+synthetic truth is HMI-like):
+
+* all Table 1 metrics (`sunpy_magnetogan.evaluation.summarize`);
+* the detection rate of the truth regions holding more than ``--min-flux`` (1e22 Mx) of
+  unsigned flux on the visible hemisphere at ``mu >= 0.3`` (their flux-weighted centre),
+  and the relative error of the flux of the detections that show them (main detections,
+  `sunpy_magnetogan.tracking.truth.attribute_detections`), on the generated maps and, as
+  the ceiling, on the truth maps.
+
+Run: ``python benchmarks/bench_solo_farside.py --n 20 --npix 256``
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+import sunpy.map
+import torch
+from astropy.time import Time
+from sunpy.coordinates import HeliographicCarrington
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import describe_machine
+
+from sunpy_magnetogan.data.solo import is_eui_fsi, is_phi_fdt_blos, phi_to_hmi
+from sunpy_magnetogan.evaluation import evaluate_pairs, format_summary, summarize
+from sunpy_magnetogan.generate import generate_magnetogram
+from sunpy_magnetogan.synthetic import SyntheticSun, observe_euvi, observe_hmi, stereo_observer
+from sunpy_magnetogan.tracking import detect_active_regions
+from sunpy_magnetogan.tracking.truth import attribute_detections
+
+FSI = {
+    "obsrvtry": "Solar Orbiter",
+    "instrume": "EUI",
+    "telescop": "SOLO/EUI/FSI",
+    "detector": "FSI",
+    "btype": "Intensity",
+    "bunit": "DN/s",
+    "level": "L2",
+}
+PHI = {
+    "obsrvtry": "Solar Orbiter",
+    "instrume": "PHI",
+    "telescop": "SOLO/PHI/FDT",
+    "detector": "FDT Magnetogram",
+    "btype": "LOS Magnetic Field Strength",
+    "bunit": "G",
+    "level": "L2",
+}
+
+
+def relabel(smap, keywords, scale=1.0):
+    meta = smap.meta.copy()
+    for key in ("exptime", "telescop", "instrume", "detector", "obsrvtry"):
+        meta.pop(key, None)
+    meta.update(keywords)
+    return sunpy.map.Map(np.asarray(smap.data, dtype=np.float32) * np.float32(scale), meta)
+
+
+def views(n, rng):
+    for k in range(n):
+        seed = 1100 + k % 20
+        when = Time("2014-01-01") + rng.uniform(0, 365) * u.day
+        observer = stereo_observer(
+            when,
+            rng.uniform(120, 240) * u.deg,
+            lat=rng.uniform(-30, 30) * u.deg,
+            distance=rng.uniform(0.8, 1.0) * u.AU,
+        )
+        yield seed, Time(when.isot[:16]), observer
+
+
+def truth_regions(sun, when, observer, min_flux):
+    """IDs and visible unsigned flux (Mx) of the regions above ``min_flux`` seen at mu >= 0.3."""
+    src = sun.sources(when, network=False)
+    frame = HeliographicCarrington(observer=observer, obstime=when)
+    obs = observer.transform_to(frame)
+    lon, lat = np.deg2rad(src.lon), np.deg2rad(src.lat)
+    o_lon, o_lat = obs.lon.to_value(u.rad), obs.lat.to_value(u.rad)
+    cos_angle = np.sin(lat) * np.sin(o_lat) + np.cos(lat) * np.cos(o_lat) * np.cos(lon - o_lon)
+    out = {}
+    for rid in np.unique(src.region):
+        member = (src.region == rid) & (cos_angle > 0)
+        flux = np.abs(src.flux[member]).sum()
+        if flux <= min_flux:
+            continue
+        centre = np.average(cos_angle[member], weights=np.abs(src.flux[member]))
+        if centre >= 0.3:
+            out[int(rid)] = float(flux)
+    return out
+
+
+def detected_flux(smap, regions, sun):
+    """``{region ID: unsigned flux (Mx) of its main detection}`` for the detected truth regions."""
+    table, labels = detect_active_regions(smap, return_labels=True)
+    table = attribute_detections(table, labels, sun)
+    main = table[table["truth_main"]]
+    out = {}
+    for rid in regions:
+        rows = main[main["truth_id"] == rid]
+        if len(rows):
+            out[rid] = float(rows["unsigned_flux"].to_value(u.Mx).sum())
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--n", type=int, default=20, help="number of views (20)")
+    parser.add_argument("--npix", type=int, default=256, help="synthetic image size (256)")
+    parser.add_argument("--model", default="default", help="registered model (default)")
+    parser.add_argument("--min-flux", type=float, default=1e22, help="regions above, Mx (1e22)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1)")
+    parser.add_argument("--seed", type=int, default=18, help="random views (18)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(describe_machine())
+    rng = np.random.default_rng(args.seed)
+    pairs, n_regions = [], 0
+    errors = {"generated": [], "truth": []}
+    ratios = []
+    start = time.perf_counter()
+    for seed, when, observer in views(args.n, rng):
+        sun = SyntheticSun(seed)
+        euv = observe_euvi(sun, when, observer, npix=args.npix)
+        fsi = relabel(euv, {**FSI, "xposure": float(euv.meta["exptime"])}, 1 / float(euv.meta["exptime"]))
+        phi = relabel(observe_hmi(sun, when, observer, npix=args.npix), PHI)
+        assert isinstance(fsi, sunpy.map.sources.EUIMap)
+        assert is_eui_fsi(fsi)
+        assert is_phi_fdt_blos(phi)
+        truth = phi_to_hmi(phi, factor=1.0, reference="synthetic truth (HMI-like)")
+        generated = generate_magnetogram(fsi, model=args.model, device="cpu")
+        pairs.append((truth, generated))
+        regions = truth_regions(sun, when, observer, args.min_flux)
+        n_regions += len(regions)
+        found = {
+            name: detected_flux(smap, regions, sun)
+            for name, smap in (("generated", generated), ("truth", truth))
+        }
+        for name, fluxes in found.items():
+            errors[name] += [flux / regions[rid] - 1 for rid, flux in fluxes.items()]
+        ratios += [
+            flux / found["truth"][rid] for rid, flux in found["generated"].items() if rid in found["truth"]
+        ]
+    seconds = time.perf_counter() - start
+    summary = summarize(evaluate_pairs(pairs, reproject=True, nan_policy="omit"))
+    print(f"\n{args.n} EUI/FSI-like farside views, model {args.model!r}, {args.npix} px ({seconds:.0f} s)")
+    print(format_summary(summary))
+    print(f"\nregions above {args.min_flux:.0e} Mx at mu >= 0.3: {n_regions}")
+    print("(flux error: detected / visible truth flux - 1; the truth map's own detections are the ceiling)")
+    for name in ("generated", "truth"):
+        errs = np.asarray(errors[name])
+        rate = errs.size / max(n_regions, 1)
+        if errs.size:
+            q1, med, q3 = np.percentile(errs, [25, 50, 75])
+            flux = f"flux error median {med:+.2f} (IQR {q1:+.2f} .. {q3:+.2f})"
+        else:
+            flux = "no detection"
+        print(f"  {name:9} detected {errs.size:3d} ({rate:.0%}), {flux}")
+    if ratios:
+        q1, med, q3 = np.percentile(ratios, [25, 50, 75])
+        print(
+            f"  generated / truth-map detection flux, same region: median {med:.2f} (IQR {q1:.2f} .. {q3:.2f})"
+        )
+
+
+if __name__ == "__main__":
+    main()
