@@ -11,7 +11,6 @@ a progress bar and optional FITS output.
 import functools
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from sunpy_magnetogan.normalization import (
 from sunpy_magnetogan.output import magnetogram_map
 from sunpy_magnetogan.preprocess import prepare_euv_map
 from sunpy_magnetogan.validation import read_map
-from sunpy_magnetogan.weights.cache import atomic_path
+from sunpy_magnetogan.weights.cache import atomic_path, ensure_writable_dir
 
 __all__ = ["LoadedModel", "generate_magnetogram", "generate_magnetograms", "load_model", "resolve_device"]
 
@@ -325,22 +324,6 @@ def _iter_inputs(inputs):
             yield label, label, functools.partial(lambda smap: smap, item)
 
 
-def _prepare_output_dir(output_dir):
-    """Create the output folder and prove it writable, before any work starts."""
-    output_dir = Path(output_dir)
-    if output_dir.exists() and not output_dir.is_dir():
-        raise OutputPathError(f"the output folder {output_dir} is a file; give a folder")
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=output_dir):
-            pass
-    except OSError as exc:
-        raise OutputPathError(
-            f"cannot write into the output folder {output_dir}: {exc.strerror or exc}"
-        ) from exc
-    return output_dir
-
-
 def _check_distinct_outputs(output_dir, items):
     """Refuse two inputs that would write the same output file (e.g. ``a/x.fits``, ``b/x.jp2``)."""
     by_output = {}
@@ -421,7 +404,7 @@ def generate_magnetograms(
     """
     if on_error not in ("continue", "raise"):
         raise ValueError(f"on_error must be 'continue' or 'raise', got {on_error!r}")
-    output_dir = None if output_dir is None else _prepare_output_dir(output_dir)
+    output_dir = None if output_dir is None else ensure_writable_dir(output_dir)
     items = _iter_inputs(inputs)
     total = None
     if hasattr(inputs, "__len__"):

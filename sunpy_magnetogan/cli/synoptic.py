@@ -10,8 +10,6 @@ optionally a PNG with the part each source contributed outlined.
 import logging
 from pathlib import Path
 
-import astropy.units as u
-
 from .track import read_magnetogram
 
 __all__ = ["add_parser", "run"]
@@ -45,11 +43,18 @@ def add_parser(subparsers):
     parser.add_argument(
         "--labels", nargs="+", help="source label of each file (default: observatory/instrument of each map)"
     )
-    parser.add_argument("--shape", nargs=2, type=int, default=(180, 360), metavar=("NLAT", "NLON"))
+    parser.add_argument(
+        "--shape",
+        nargs=2,
+        type=int,
+        default=(180, 360),
+        metavar=("NLAT", "NLON"),
+        help="pixels of the map in latitude and longitude",
+    )
     parser.add_argument("--projection", choices=("CAR", "CEA"), default="CAR", help="CAR (default) or CEA")
     parser.add_argument("--date", help="date of the map (default: mean time of the inputs)")
-    parser.add_argument("--min-mu", type=float, default=0.1, help="ignore input pixels with mu below (0.1)")
-    parser.add_argument("--weight-power", type=float, default=2.0, help="weight = mu ** power (2)")
+    parser.add_argument("--min-mu", type=float, default=0.1, help="ignore input pixels with mu below")
+    parser.add_argument("--weight-power", type=float, default=2.0, help="weight = mu ** power")
     parser.add_argument(
         "--rotation-model",
         default="rigid",
@@ -69,6 +74,8 @@ def run(args):
     ----------
     args : argparse.Namespace
     """
+    import astropy.units as u
+
     from sunpy_magnetogan.tracking import make_synoptic_map, plot_synoptic_map
 
     outputs = [Path(args.output)] + ([Path(args.png)] if args.png else [])

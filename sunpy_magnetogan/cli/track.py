@@ -10,8 +10,6 @@ writes ``detections.ecsv``, ``tracks.ecsv``, ``flux_history.ecsv`` and, unless
 import logging
 from pathlib import Path
 
-import astropy.units as u
-
 __all__ = ["OUTPUT_NAMES", "add_parser", "read_magnetogram", "run"]
 
 log = logging.getLogger(__name__)
@@ -50,16 +48,16 @@ def add_parser(subparsers):
         default=None,
         help="threshold on the smoothed |B|, G (default: 50 for observed maps, 75 for generated ones)",
     )
-    parser.add_argument("--smoothing", type=float, default=1.0, help="Gaussian smoothing sigma, deg (1)")
-    parser.add_argument("--min-area", type=float, default=250.0, help="smallest region area, MSH (250)")
-    parser.add_argument("--limb-mu", type=float, default=0.3, help="flag regions with mu below this (0.3)")
+    parser.add_argument("--smoothing", type=float, default=1.0, help="Gaussian smoothing sigma, deg")
+    parser.add_argument("--min-area", type=float, default=250.0, help="smallest region area, MSH")
+    parser.add_argument("--limb-mu", type=float, default=0.3, help="flag regions with mu below this")
     parser.add_argument(
         "--split-distance",
         type=float,
         default=10.0,
-        help="split groups holding regions this far apart, deg (10; 0: never)",
+        help="split groups holding regions this far apart, deg (0: never)",
     )
-    parser.add_argument("--gate", type=float, default=10.0, help="association gating distance, deg (10)")
+    parser.add_argument("--gate", type=float, default=10.0, help="association gating distance, deg")
     parser.add_argument(
         "--max-gap", type=float, default=2.0, help="end a visible, undetected track after, days (2)"
     )
@@ -130,6 +128,7 @@ def run(args):
     ----------
     args : argparse.Namespace
     """
+    import astropy.units as u
     from astropy.table import vstack
 
     from sunpy_magnetogan.tracking import (
