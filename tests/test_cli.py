@@ -1,6 +1,8 @@
 """The sunpy-magnetogan command line: each command's main path and its error path."""
 
 import argparse
+import logging
+import os
 import subprocess
 import sys
 
@@ -247,3 +249,41 @@ def test_console_script_runs():
     )
     assert result.returncode == 0
     assert "sunpy-magnetogan" in result.stdout
+
+
+def test_a_warning_is_shown_once(tmp_path):
+    smap = make_test_map(128)
+    data = smap.data.copy()
+    data[60:64, 60:64] = float("nan")  # on the disk: a BadPixelWarning
+    source = tmp_path / "nan.fits"
+    sunpy.map.Map(data, smap.meta).save(source)
+    result = subprocess.run(
+        [sys.executable, "-m", "sunpy_magnetogan.cli", "generate", str(source), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.stderr.count("BadPixelWarning") == 1, result.stderr
+    assert result.stdout == f"wrote 1 magnetogram(s) to {tmp_path / 'out'}\n"
+
+
+def test_library_notes_are_quiet_without_verbose():
+    from sunpy_magnetogan.cli import _QuietLibraries
+
+    def record(name, level):
+        return logging.LogRecord(name, level, __file__, 1, "note", None, None)
+
+    quiet, verbose = _QuietLibraries(0), _QuietLibraries(2)
+    assert not quiet.filter(record("distributed.scheduler", logging.INFO))  # Dask's dozens of lines
+    assert verbose.filter(record("distributed.scheduler", logging.INFO))
+    assert quiet.filter(record("distributed.scheduler", logging.WARNING))
+    assert quiet.filter(record("sunpy_magnetogan.generate", logging.INFO))  # shown with -v
+    assert not quiet.filter(record("sunpy.map", logging.WARNING))  # sunpy prints its own
+
+
+def test_demo_folder_is_git_ignored():
+    from pathlib import Path
+
+    ignored = (Path(__file__).parent.parent / ".gitignore").read_text().splitlines()
+    assert "magnetogan-demo/" in ignored

@@ -106,15 +106,37 @@ def _set_formatter(parser):
                 _set_formatter(child)
 
 
+class _QuietLibraries(logging.Filter):
+    """
+    What the root handler prints: warnings and errors, this package's notes, and the other
+    libraries' notes (Dask's dozens of INFO lines) only from ``-vv``. Never sunpy's or
+    astropy's records: their loggers print them (and warnings) themselves, and passing them
+    on too showed every warning twice.
+    """
+
+    def __init__(self, verbose):
+        super().__init__()
+        self.verbose = verbose
+
+    def filter(self, record):
+        top = record.name.split(".")[0]
+        if top in ("sunpy", "astropy"):
+            return False
+        return record.levelno >= logging.WARNING or top == "sunpy_magnetogan" or self.verbose >= 2
+
+
 def _configure_logging(verbose):
     """Warnings only by default; ``-v`` adds this package's notes, ``-vv`` everyone's debug output."""
     package_level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose >= 2 else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+    for handler in root.handlers:
+        for old in [f for f in handler.filters if isinstance(f, _QuietLibraries)]:
+            handler.removeFilter(old)
+        handler.addFilter(_QuietLibraries(verbose))
     log.setLevel(package_level)
-    # Python warnings (sunpy's, ours) are shown once, through logging, in the same format.
+    # Other Python warnings are shown once, through logging, in the same format.
     logging.captureWarnings(True)
 
 

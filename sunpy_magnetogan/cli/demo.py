@@ -51,6 +51,7 @@ def run_demo(output_dir, *, model="default", device=None, precision="auto"):
     metrics : dict
         The pair's metrics (see `~sunpy_magnetogan.metrics.compare_maps`).
     """
+    # Imported here, not at the top: `sunpy-magnetogan --help` must not pay for them.
     import matplotlib
 
     matplotlib.use("Agg")
@@ -63,9 +64,9 @@ def run_demo(output_dir, *, model="default", device=None, precision="auto"):
     from sunpy_magnetogan.output import magnetogram_map
     from sunpy_magnetogan.preprocess import prepare_magnetogram_map
     from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+    from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir = ensure_writable_dir(output_dir)
     aia = sunpy.map.Map(SAMPLE_AIA304)
     generated = generate_magnetogram(aia, model=model, device=device, precision=precision)
     # The truth on the same model grid as the generated map.

@@ -44,6 +44,7 @@ def add_parser(subparsers):
             "(default) or the paper's per-image 1-99 percentile stretch"
         ),
     )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
@@ -61,6 +62,7 @@ def run(args):
             grid_size=args.grid_size,
             max_pairs=args.max_pairs,
             euv_normalization=normalization,
+            progress=not args.no_progress,
         )
         elapsed = time.perf_counter() - t0
         print(f"{split}: {len(store.ids(split))} pairs in {args.directory} ({elapsed:.0f} s)")  # noqa: T201
