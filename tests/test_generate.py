@@ -7,6 +7,7 @@ import sunpy.map
 import torch
 
 from sunpy_magnetogan.exceptions import (
+    BadPixelWarning,
     BatchError,
     CorruptFileError,
     DeviceError,
@@ -35,6 +36,23 @@ def test_output_map_is_a_magnetogram_of_the_input_observer(tiny_model):
     assert np.all(np.isnan(out.data[~disk]))
     # Within the normalisation's range (saturation 3000 G).
     assert np.nanmax(np.abs(out.data)) <= 3000 + 1e-3
+
+
+@pytest.mark.filterwarnings("ignore::sunpy_magnetogan.exceptions.PartialDiskWarning")
+def test_masked_input_pixels_are_invalid_like_nan(tiny_model):
+    euv = make_test_map(256)
+    mask = np.zeros(euv.data.shape, dtype=bool)
+    mask[120:136, 120:136] = True  # a square at the disk centre
+    masked = sunpy.map.Map(euv.data, euv.meta, mask=mask)
+    nan = euv.data.copy()
+    nan[mask] = np.nan
+    with pytest.warns(BadPixelWarning, match="256 pixels .* NaN, infinite or masked"):
+        from_mask = generate_magnetogram(masked, model=tiny_model, device="cpu")
+    with pytest.warns(BadPixelWarning):
+        from_nan = generate_magnetogram(sunpy.map.Map(nan, euv.meta), model=tiny_model, device="cpu")
+    assert np.isnan(from_mask.data[64, 64])  # no field under the mask
+    np.testing.assert_array_equal(np.isnan(from_mask.data), np.isnan(from_nan.data))
+    np.testing.assert_allclose(from_mask.data, from_nan.data, equal_nan=True)
 
 
 def test_cpu_inference_is_deterministic(tiny_model):
