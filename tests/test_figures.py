@@ -20,6 +20,7 @@ import sunpy.map
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
+from astropy.visualization import ImageNormalize
 from sunpy.coordinates import HeliographicStonyhurst
 from sunpy.map.header_helper import make_heliographic_header
 
@@ -325,3 +326,22 @@ def test_magnetoganmap_plot():
     assert ax.get_title().startswith("MagnetoGAN demo (AIA 304)")
     assert ax.coords[0].get_axislabel() == "Helioprojective Longitude (Solar-X)"
     return strip_text(fig)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "limits"),
+    [
+        ({"vmin": -300, "vmax": 300}, (-300, 300)),
+        ({"vmin": -200}, (-200, 1000)),  # the other limit keeps its default
+        ({"norm": ImageNormalize(vmin=-50, vmax=50)}, (-50, 50)),
+        ({"clip_interval": (0, 100) * u.percent}, None),  # the data's extremes
+    ],
+)
+def test_magnetoganmap_plot_takes_limits_as_sunpy_maps_do(kwargs, limits):
+    smap = hpc_map(bipole_field(), extra={"telescop": "sunpy-magnetogan", "mganmodl": "demo"})
+    fig = plt.figure()
+    image = smap.plot(axes=fig.add_subplot(projection=smap), **kwargs)
+    expected = limits or (float(np.nanmin(smap.data)), float(np.nanmax(smap.data)))
+    assert (image.norm.vmin, image.norm.vmax) == pytest.approx(expected)
+    assert (smap.plot_settings["norm"].vmin, smap.plot_settings["norm"].vmax) == (-1000, 1000)
+    plt.close(fig)
