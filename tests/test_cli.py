@@ -47,7 +47,10 @@ def test_generate_writes_fits(tiny_model, tmp_path):
 def test_demo_writes_fits_png_and_metrics(tiny_model, tmp_path, capsys):
     assert main(["demo", "-o", str(tmp_path), "--model", tiny_model]) == 0
     out = capsys.readouterr().out
-    assert "Pixel" in out or "cc" in out
+    # Each metric is named in words, with its unit.
+    assert "pixel-to-pixel correlation coefficient" in out
+    assert out.count(" Mx\n") == 2
+    assert out.rstrip().endswith(" dB")
     assert (tmp_path / "sample_magnetogram.fits").stat().st_size > 0
     png = (tmp_path / "sample_comparison.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

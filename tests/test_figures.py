@@ -130,8 +130,10 @@ def test_plot_comparison_maps():
         0.8 * bipole_field(shift=1.0) - bipole_field(),
         equal_nan=True,
     )
-    colorbar_labels = {ax.get_ylabel() for ax in fig.axes if not ax.get_title()}
-    assert colorbar_labels == {"B (G)", "ΔB (G)"}
+    # A colour bar for every panel (truth and generated share theirs), named with units.
+    colorbar_labels = [ax.get_ylabel() for ax in fig.axes if not ax.get_title()]
+    assert colorbar_labels == ["EUV intensity", "B$_{LOS}$ (G)", "ΔB$_{LOS}$ (G)"]
+    assert truth_image.get_cmap().name.startswith("gray")  # no colour steps near 0 G
     assert fig._suptitle.get_text() == "pair 1"
     return strip_text(fig)
 
@@ -147,8 +149,14 @@ def test_plot_comparison_arrays_with_mask():
     assert [ax.get_title() for ax in image_axes] == ["Truth", "Generated", "Generated - truth"]
     shown = np.asarray(images(image_axes[0])[0].get_array())
     assert np.all(np.isnan(shown[~mask]))  # masked pixels drawn as missing
+    # The scale from the data: the 99.9th percentile of |truth|, rounded up to one significant
+    # figure; the difference on the same scale.
     limit = images(image_axes[0])[0].get_clim()[1]
-    assert limit == pytest.approx(np.percentile(np.abs(truth[mask]), 99.5))
+    percentile = np.percentile(np.abs(truth[mask]), 99.9)
+    assert percentile <= limit < percentile * 2
+    leading_digit = limit / 10 ** np.floor(np.log10(limit))
+    assert leading_digit == pytest.approx(round(leading_digit))
+    assert images(image_axes[2])[0].get_clim() == (-limit, limit)
     return strip_text(fig)
 
 
