@@ -290,3 +290,31 @@ def test_demo_folder_is_git_ignored():
 
     ignored = (Path(__file__).parent.parent / ".gitignore").read_text().splitlines()
     assert "magnetogan-demo/" in ignored
+
+
+def test_every_command_checks_its_paths_before_any_work(aia_file, tmp_path, capsys):
+    a_file = str(aia_file)
+    pairs = [tmp_path / "truth", tmp_path / "generated"]
+    for folder in pairs:
+        folder.mkdir()
+        (folder / "x.fits").write_bytes(aia_file.read_bytes())
+    cases = [
+        (["track", str(tmp_path), "-o", str(tmp_path / "t")], "is a folder, not a file"),
+        (["synoptic", a_file, "-o", str(aia_file / "sub" / "s.fits")], "cannot write into the output folder"),
+        (["archive", a_file, "-o", a_file], "is a file; give a folder"),
+        (["synthetic", a_file, "--max-pairs", "1"], "is a file; give a folder"),
+        (["evaluate", *map(str, pairs), "-o", a_file], "is a file; give a folder"),
+        (["demo", "-o", a_file], "is a file; give a folder"),
+    ]
+    for argv, message in cases:
+        assert message in _one_line_error(capsys, argv), argv
+
+
+def test_generate_rerun_skips_finished_inputs_unread(tiny_model, aia_file, tmp_path, capsys):
+    argv = ["generate", str(aia_file), "-o", str(tmp_path / "out"), "--model", tiny_model]
+    assert main(argv) == 0
+    aia_file.write_bytes(b"corrupted since")  # would fail if it were read again
+    assert main(argv) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"wrote 0 magnetogram(s) to {tmp_path / 'out'}; 1 skipped (output exists; --overwrite replaces)"
+    )

@@ -136,6 +136,7 @@ def run(args):
     from sunpy_magnetogan.evaluation import format_summary, run_evaluation
     from sunpy_magnetogan.exceptions import MagnetoGANError
     from sunpy_magnetogan.metrics import MetricSettings
+    from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
     try:
         settings = MetricSettings(
@@ -148,6 +149,7 @@ def run(args):
         pairs = build_pairs(args)
     except (ValueError, FileNotFoundError) as exc:
         raise MagnetoGANError(str(exc)) from exc
+    ensure_writable_dir(args.output)
     result = run_evaluation(
         pairs,
         args.output,

@@ -10,6 +10,7 @@ optionally a PNG with the part each source contributed outlined.
 import logging
 from pathlib import Path
 
+from ._paths import check_input_files
 from .track import read_magnetogram
 
 __all__ = ["add_parser", "run"]
@@ -77,8 +78,12 @@ def run(args):
     import astropy.units as u
 
     from sunpy_magnetogan.tracking import make_synoptic_map, plot_synoptic_map
+    from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
+    check_input_files(args.files)
     outputs = [Path(args.output)] + ([Path(args.png)] if args.png else [])
+    for folder in {path.parent for path in outputs}:
+        ensure_writable_dir(folder)
     existing = [str(p) for p in outputs if p.exists()]
     if existing and not args.overwrite:
         log.error("%s already exist(s); pass --overwrite to replace", ", ".join(existing))
@@ -98,7 +103,6 @@ def run(args):
         radial=not args.los,
         rotation_model=args.rotation_model,
     )
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     synoptic.save(args.output, overwrite=True)
     if args.png:
         import matplotlib

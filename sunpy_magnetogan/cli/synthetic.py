@@ -51,6 +51,9 @@ def add_parser(subparsers):
 def run(args):
     from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization
     from sunpy_magnetogan.synthetic.dataset import write_synthetic_dataset
+    from sunpy_magnetogan.weights.cache import ensure_writable_dir
+
+    ensure_writable_dir(args.directory, what="pair store folder")
 
     normalization = QuietSunNormalization() if args.euv_normalization == "quiet-sun" else EUVNormalization()
     for split in args.split or ["train", "test"]:

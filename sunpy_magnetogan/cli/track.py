@@ -10,6 +10,8 @@ writes ``detections.ecsv``, ``tracks.ecsv``, ``flux_history.ecsv`` and, unless
 import logging
 from pathlib import Path
 
+from sunpy_magnetogan.cli._paths import check_input_files
+
 __all__ = ["OUTPUT_NAMES", "add_parser", "read_magnetogram", "run"]
 
 log = logging.getLogger(__name__)
@@ -137,14 +139,16 @@ def run(args):
         plot_flux_history,
         plot_tracks,
     )
+    from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
+    check_input_files(args.files)
     out_dir = Path(args.output_dir)
     names = OUTPUT_NAMES[:3] if args.no_plots else OUTPUT_NAMES
     existing = [name for name in names if (out_dir / name).exists()]
     if existing and not args.overwrite:
         log.error("%s already holds %s; pass --overwrite to replace them", out_dir, ", ".join(existing))
         return 1
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_writable_dir(out_dir)
 
     options = {
         "threshold": None if args.threshold is None else args.threshold * u.G,
