@@ -1,7 +1,8 @@
 """
 A sunpy Map source for the magnetograms this package generates.
 
-Importing `sunpy_magnetogan` registers `MagnetoGANMap` with `sunpy.map.Map`, so a FITS file
+Importing `sunpy_magnetogan` registers `MagnetoGANMap` with `sunpy.map.Map` (as soon as
+``sunpy.map`` is imported, before or after), so a FITS file
 written from a generated magnetogram reads back as a ``MagnetoGANMap``: named after the
 model and its input, plotted with the HMI magnetogram colormap on a symmetric scale.
 """
