@@ -72,47 +72,46 @@ def resolve_device(device=None):
 @dataclass(frozen=True)
 class LoadedModel:
     """
-        A generator ready for inference, with what is needed to use it.
+    A generator ready for inference, with what is needed to use it.
 
-        Attributes
-        ----------
-        generator : torch.nn.Module
-            The pyramid generator in eval mode; maps ``(B, 1, N, N)`` EUV in [-1, 1] to a list
-            of levels whose last is ``(B, 1, N, N)`` in [-1, 1]. Unless loaded with
-            ``optimize=False`` it is the inference-optimised copy
-            (`sunpy_magnetogan.nn.fuse.optimize_for_inference`: batch norms folded into the
-            convolutions, channels-last weights, matrix-product transposed convolutions where
-            they are faster on the CPU), and with ``compile=True`` a `torch.compile` wrapper.
-        card : `~sunpy_magnetogan.weights.ModelCard`
-            The model card.
-        grid : `~sunpy_magnetogan.grid.ModelGrid`
-            The grid the model works on.
-        euv_normalization : `~sunpy_magnetogan.normalization.EUVNormalization` or `~sunpy_magnetogan.normalization.QuietSunNormalization`
-        magnetogram_normalization : `~sunpy_magnetogan.normalization.MagnetogramNormalization`
-        device : torch.device
+    Attributes
+    ----------
+    generator : torch.nn.Module
+        The pyramid generator in eval mode; maps ``(B, 1, N, N)`` EUV in [-1, 1] to a list
+        of levels whose last is ``(B, 1, N, N)`` in [-1, 1]. Unless loaded with
+        ``optimize=False`` it is the inference-optimised copy
+        (`sunpy_magnetogan.nn.fuse.optimize_for_inference`: batch norms folded into the
+        convolutions, channels-last weights, matrix-product transposed convolutions where
+        they are faster on the CPU), and with ``compile=True`` a `torch.compile` wrapper.
+    card : `~sunpy_magnetogan.weights.ModelCard`
+        The model card.
+    grid : `~sunpy_magnetogan.grid.ModelGrid`
+        The grid the model works on.
+    euv_normalization : `~sunpy_magnetogan.normalization.EUVNormalization` or `~sunpy_magnetogan.normalization.QuietSunNormalization`
+    magnetogram_normalization : `~sunpy_magnetogan.normalization.MagnetogramNormalization`
+    device : torch.device
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sunpy_magnetogan.generate import load_model
-        >>> from sunpy_magnetogan.exceptions import BatchError, DeviceError, MagnetoGANError, OutputPathError
-    from sunpy_magnetogan.grid import ModelGrid
-        >>> from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
-        >>> from sunpy_magnetogan.training import get_preset
-        >>> from sunpy_magnetogan.weights import register_model, save_weights, unregister_model
-        >>> config, _ = get_preset("compact")  # a 128 px model with random weights, registered for the example
-        >>> generator, _ = config.build()
-        >>> card = {"name": "doc-compact", "architecture": config.to_dict(), "normalization": {
-        ...     "magnetogram": MagnetogramNormalization().to_dict(), "euv": EUVNormalization().to_dict(),
-        ...     "grid": ModelGrid(128).to_dict()}}
-        >>> _ = save_weights(generator.state_dict(), tmp_path / "compact.safetensors", card=card)
-        >>> _ = register_model(tmp_path / "compact.safetensors", name="doc-compact", cache_dir=tmp_path)
-        >>> model = load_model("doc-compact", device="cpu")
-        >>> model.name, model.grid.size, model.device
-        ('doc-compact', 128, device(type='cpu'))
-        >>> model.predict(np.zeros((2, 128, 128), dtype=np.float32)).shape  # Gauss
-        (2, 128, 128)
-        >>> _ = unregister_model("doc-compact")
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.generate import load_model
+    >>> from sunpy_magnetogan.grid import ModelGrid
+    >>> from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
+    >>> from sunpy_magnetogan.training import get_preset
+    >>> from sunpy_magnetogan.weights import register_model, save_weights, unregister_model
+    >>> config, _ = get_preset("compact")  # a 128 px model with random weights, registered for the example
+    >>> generator, _ = config.build()
+    >>> card = {"name": "doc-compact", "architecture": config.to_dict(), "normalization": {
+    ...     "magnetogram": MagnetogramNormalization().to_dict(), "euv": EUVNormalization().to_dict(),
+    ...     "grid": ModelGrid(128).to_dict()}}
+    >>> _ = save_weights(generator.state_dict(), tmp_path / "compact.safetensors", card=card)
+    >>> _ = register_model(tmp_path / "compact.safetensors", name="doc-compact", cache_dir=tmp_path)
+    >>> model = load_model("doc-compact", device="cpu")
+    >>> model.name, model.grid.size, model.device
+    ('doc-compact', 128, device(type='cpu'))
+    >>> model.predict(np.zeros((2, 128, 128), dtype=np.float32)).shape  # Gauss
+    (2, 128, 128)
+    >>> _ = unregister_model("doc-compact")
     """
 
     generator: torch.nn.Module
