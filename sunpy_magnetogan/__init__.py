@@ -5,7 +5,11 @@ A multi-scale (pyramid) conditional GAN turns SDO/AIA or STEREO/EUVI 304 A maps 
 HMI-like line-of-sight magnetograms, returned as `sunpy.map.GenericMap` objects.
 """
 
+import importlib
+import importlib.abc
+import importlib.util
 import logging
+import sys
 
 try:
     from ._version import __version__
@@ -27,11 +31,33 @@ _LAZY = {
 
 def __getattr__(name):
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# Registers the MagnetoGANMap source with sunpy.map.Map.
-from sunpy_magnetogan import mapsource as _mapsource  # noqa: E402, F401
+class _RegisterMapSource(importlib.abc.MetaPathFinder):
+    """
+    Registers `~sunpy_magnetogan.mapsource.MagnetoGANMap` with ``sunpy.map.Map`` as soon as
+    ``sunpy.map`` is imported, and not before: importing ``sunpy.map`` takes seconds, which
+    the command line (``--help``, ``--version``) and the torch-only modules should not pay.
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "sunpy.map":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        run_module = spec.loader.exec_module
+
+        def exec_module(module):
+            run_module(module)
+            importlib.import_module("sunpy_magnetogan.mapsource")
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+if "sunpy.map" in sys.modules:
+    from sunpy_magnetogan import mapsource as _mapsource  # noqa: F401
+elif not any(isinstance(finder, _RegisterMapSource) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _RegisterMapSource())

@@ -19,10 +19,12 @@ from sunpy_magnetogan.polarity import expected_calibration_error, reliability_cu
 __all__ = ["plot_comparison", "plot_flux_scatter", "plot_reliability"]
 
 
-def _field_cmap():
+def _field_cmap(name):
     import sunpy.visualization.colormaps  # noqa: F401  (registers 'hmimag')
 
-    return colormaps["hmimag"].with_extremes(bad="black")
+    # Missing pixels (off the disk, masked) in a colour the scale does not use.
+    bad = "white" if name in ("gray", "grey", "Greys_r") else "black"
+    return colormaps[name].with_extremes(bad=bad)
 
 
 def _is_map(x):
@@ -39,16 +41,29 @@ def _field(x):
     return np.asarray(x, dtype=np.float64)
 
 
-def _symmetric_limit(values, percentile=99.5):
+def _symmetric_limit(values, percentile=99.9):
+    """The ``percentile`` of ``|values|``, rounded up to one significant figure (262 -> 300)."""
     finite = np.abs(values[np.isfinite(values)])
     if finite.size == 0:
         return 1.0
     limit = float(np.percentile(finite, percentile))
-    return limit if limit > 0 else max(float(finite.max()), 1.0)
+    if limit <= 0:
+        return max(float(finite.max()), 1.0)
+    step = 10.0 ** np.floor(np.log10(limit))
+    return float(np.ceil(limit / step - 1e-9) * step)
 
 
 def plot_comparison(
-    truth, generated, input=None, *, vmax=None, diff_vmax=None, mask=None, title=None, figure=None
+    truth,
+    generated,
+    input=None,
+    *,
+    vmax=None,
+    diff_vmax=None,
+    cmap="gray",
+    mask=None,
+    title=None,
+    figure=None,
 ):
     """
     Input / truth / generated / difference panels of one pair.
@@ -62,10 +77,16 @@ def plot_comparison(
         The EUV input (first panel; left out when None).
     vmax : float or `~astropy.units.Quantity`, optional
         Limit of the symmetric colour scale ``[-vmax, vmax]`` (G) of the truth and generated
-        panels; the 99.5th percentile of ``|truth|`` by default.
+        panels. By default it is chosen from the data: the 99.9th percentile of ``|truth|``
+        (on the valid pixels) rounded up to one significant figure, so that the quiet Sun
+        is not lost and the few strongest active-region pixels saturate.
     diff_vmax : float or `~astropy.units.Quantity`, optional
-        Limit of the symmetric scale of the difference ``generated - truth`` (G); the
-        99.5th percentile of its absolute value by default.
+        Limit of the symmetric scale of the difference ``generated - truth`` (G); ``vmax``
+        by default, so that the difference reads on the same scale as the fields.
+    cmap : str, optional
+        Colour map of the field panels: ``"gray"`` by default (linear in brightness, so no
+        colour step makes noise or stripes near 0 G look like structure; white off the
+        disk); ``"hmimag"`` for the HMI colour table.
     mask : numpy.ndarray, optional
         Boolean mask of valid pixels; pixels outside are drawn as missing.
     title : str, optional
@@ -76,7 +97,7 @@ def plot_comparison(
     Returns
     -------
     `~matplotlib.figure.Figure`
-        With one image axes per panel (``figure.axes`` also holds the two colour bars).
+        With one image axes per panel, each with its colour bar (also in ``figure.axes``).
     """
     b_true, b_gen = _field(truth), _field(generated)
     if b_true.shape != b_gen.shape:
@@ -89,8 +110,8 @@ def plot_comparison(
         b_gen = np.where(mask, b_gen, np.nan)
     diff = b_gen - b_true
     vmax = _symmetric_limit(b_true) if vmax is None else float(u.Quantity(vmax, u.G).value)
-    diff_vmax = _symmetric_limit(diff) if diff_vmax is None else float(u.Quantity(diff_vmax, u.G).value)
-    cmap = _field_cmap()
+    diff_vmax = vmax if diff_vmax is None else float(u.Quantity(diff_vmax, u.G).value)
+    cmap = _field_cmap(cmap)
 
     n_panels = 4 if input is not None else 3
     fig = figure if figure is not None else Figure(figsize=(4.2 * n_panels, 4.6), layout="constrained")
@@ -119,11 +140,14 @@ def plot_comparison(
         if _is_map(input):
             cmap_in = input.plot_settings.get("cmap", "gray")
             norm = input.plot_settings.get("norm")
-            ax.imshow(data, origin="lower", cmap=cmap_in, norm=norm)
+            image = ax.imshow(data, origin="lower", cmap=cmap_in, norm=norm)
+            unit = f" ({input.unit.to_string()})" if input.unit is not None else ""
         else:
             lo, hi = np.nanpercentile(data, [0.5, 99.5])
-            ax.imshow(data, origin="lower", cmap=colormaps["sdoaia304"], vmin=lo, vmax=hi)
+            image = ax.imshow(data, origin="lower", cmap=colormaps["sdoaia304"], vmin=lo, vmax=hi)
+            unit = ""
         ax.set_title("Input (EUV)")
+        fig.colorbar(image, ax=ax, label=f"EUV intensity{unit}", shrink=0.8)
         finish_axes(ax, index == 1)
         index += 1
     field_axes = []
@@ -134,12 +158,12 @@ def plot_comparison(
         finish_axes(ax, index == 1)
         field_axes.append(ax)
         index += 1
-    fig.colorbar(image, ax=field_axes, label="B (G)", shrink=0.8)
+    fig.colorbar(image, ax=field_axes, label="B$_{LOS}$ (G)", shrink=0.8)
     ax = new_axes(index, truth)
     image = ax.imshow(diff, origin="lower", cmap=cmap, vmin=-diff_vmax, vmax=diff_vmax)
     ax.set_title("Generated - truth")
     finish_axes(ax, False)
-    fig.colorbar(image, ax=ax, label="ΔB (G)", shrink=0.8)
+    fig.colorbar(image, ax=ax, label="ΔB$_{LOS}$ (G)", shrink=0.8)
     if title:
         fig.suptitle(title)
     return fig

@@ -15,11 +15,13 @@ from sunpy.util.exceptions import SunpyUserWarning
 __all__ = [
     "ArchiveError",
     "BadPixelWarning",
+    "BatchError",
     "CacheError",
     "CheckpointError",
     "CheckpointWarning",
     "CorruptFileError",
     "DataFetchError",
+    "DeviceError",
     "DownloadError",
     "HashMismatchError",
     "InputMapError",
@@ -29,6 +31,7 @@ __all__ = [
     "MissingMetadataError",
     "ModelCardError",
     "ModelNotFoundError",
+    "OutputPathError",
     "PartialDiskWarning",
     "QualityRejectedError",
     "TimeSpanError",
@@ -39,6 +42,7 @@ __all__ = [
     "UnsupportedInputWarning",
     "UnsupportedInstrumentError",
     "UnsupportedWavelengthError",
+    "WeightsArchitectureError",
     "WeightsError",
     "WeightsWarning",
     "warn_user",
@@ -256,3 +260,41 @@ class UncalibratedInputWarning(MagnetoGANWarning):
     magnetogram used as truth before it was put on the HMI scale
     (`~sunpy_magnetogan.data.solo.phi_to_hmi`).
     """
+
+
+class OutputPathError(MagnetoGANError, OSError):
+    """
+    Results cannot be written where asked: the output folder is a file or not writable, or
+    two inputs would write the same output file. Raised before any work starts.
+    """
+
+
+class DeviceError(MagnetoGANError, RuntimeError):
+    """
+    The torch device asked for does not exist (e.g. ``"banana"``) or is not available
+    (``"cuda"`` without a GPU).
+    """
+
+
+class WeightsArchitectureError(ModelCardError):
+    """
+    A weights file does not hold the tensors its model card's architecture needs (a missing
+    or extra tensor name, a different shape or dtype): the file belongs to another model.
+    """
+
+
+class BatchError(MagnetoGANError):
+    """
+    Some inputs of a batch failed; the others were generated (and written).
+
+    Attributes
+    ----------
+    failures : list of (str, Exception)
+        The label (file name) of each failed input and its error, in input order.
+    """
+
+    def __init__(self, failures, *, done=0):
+        self.failures = list(failures)
+        self.done = done
+        lines = [f"{label}: {error}" for label, error in self.failures]
+        super().__init__(f"{len(self.failures)} input(s) failed ({done} generated):\n  " + "\n  ".join(lines))

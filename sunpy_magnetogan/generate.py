@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from sunpy_magnetogan.exceptions import MagnetoGANError
+from sunpy_magnetogan.exceptions import BatchError, DeviceError, MagnetoGANError, OutputPathError
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.normalization import (
     EUVNormalization,
@@ -31,6 +31,7 @@ from sunpy_magnetogan.preprocess import prepare_euv_map
 from sunpy_magnetogan.prior import apply_prior, prior_on_grid
 from sunpy_magnetogan.solar_cycle import cycle_frame
 from sunpy_magnetogan.validation import read_map
+from sunpy_magnetogan.weights.cache import atomic_path, ensure_writable_dir
 
 __all__ = ["LoadedModel", "generate_magnetogram", "generate_magnetograms", "load_model", "resolve_device"]
 
@@ -52,14 +53,22 @@ def resolve_device(device=None):
 
     Raises
     ------
-    RuntimeError
-        If CUDA is asked for but not available.
+    sunpy_magnetogan.exceptions.DeviceError
+        If the device name is not one torch knows, or CUDA is asked for but not available
+        (a `RuntimeError` too).
     """
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise DeviceError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N'") from exc
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device='cuda' was requested but torch sees no CUDA GPU; use device='cpu'")
+        raise DeviceError(
+            f"device={str(device)!r} was requested but torch sees no CUDA GPU; use device='cpu'"
+        )
+    if device.type not in ("cpu", "cuda"):
+        raise DeviceError(f"device {str(device)!r} is not supported: use 'cpu', 'cuda' or 'cuda:N'")
     return device
 
 
@@ -417,13 +426,39 @@ def _to_map(field, prepared, loaded, extra_meta=None):
     )
 
 
+def _read_input(path):
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not an image file; give the files in it")
+    return read_map(path)
+
+
 def _iter_inputs(inputs):
-    """(label, map) pairs from maps, paths or a MapSequence, reading files lazily."""
+    """
+    ``(label, shown, read)`` per input: the file name that names its output, how messages
+    show it (the path as given), and a function returning its map; files are read only when
+    that function is called.
+    """
     for item in inputs:
         if isinstance(item, str | os.PathLike):
-            yield Path(item).name, read_map(item)
+            path = Path(item)
+            yield path.name, str(path), functools.partial(_read_input, path)
         else:
-            yield getattr(item, "name", "map"), item
+            label = str(getattr(item, "name", "map"))
+            yield label, label, functools.partial(lambda smap: smap, item)
+
+
+def _check_distinct_outputs(output_dir, items):
+    """Refuse two inputs that would write the same output file (e.g. ``a/x.fits``, ``b/x.jp2``)."""
+    by_output = {}
+    for label, shown, _ in items:
+        by_output.setdefault(_output_path(output_dir, label), []).append(shown)
+    clashes = {out: shown for out, shown in by_output.items() if len(shown) > 1}
+    if clashes:
+        out, shown = next(iter(clashes.items()))
+        raise OutputPathError(
+            f"{len(clashes)} output file name(s) would be written by several inputs, e.g. {out.name} by "
+            f"{' and '.join(shown)}; give the inputs distinct file names or use separate output folders"
+        )
 
 
 def generate_magnetograms(
@@ -436,6 +471,7 @@ def generate_magnetograms(
     output_dir=None,
     overwrite=False,
     progress=True,
+    on_error="continue",
     allow_other_instruments=False,
     allow_other_wavelengths=False,
 ):
@@ -444,7 +480,10 @@ def generate_magnetograms(
 
     Inputs are read, prepared and run in batches of ``batch_size`` and each result is
     yielded (and written, when ``output_dir`` is given) before the next batch is read,
-    so memory stays flat however many inputs there are.
+    so memory stays flat however many inputs there are. An input that cannot be used
+    (unreadable, wrong wavelength...) never costs the others their result: the good inputs
+    are generated and written, and the failures are reported at the end (or at once, with
+    ``on_error="raise"``, after the good inputs read before it are written).
 
     Parameters
     ----------
@@ -455,55 +494,109 @@ def generate_magnetograms(
     batch_size : int, optional
         Maps per forward pass.
     output_dir : str or os.PathLike, optional
-        Write each magnetogram there as ``<input stem>_magnetogram.fits`` (written to a
-        temporary name and renamed, so a crash never leaves a half-written file).
+        Write each magnetogram there as ``<input file name without suffix>_magnetogram.fits``
+        (a map input is named by its ``name``), through a temporary file renamed into
+        place, so a crash never leaves a half-written file. The folder is created and
+        checked writable, and the output names checked distinct, before the model is
+        loaded: inputs whose names would give the same output file (``a/x.fits`` and
+        ``b/x.jp2``) are refused, never written over each other.
     overwrite : bool, optional
-        Replace existing output files (otherwise inputs whose output exists are skipped).
+        Replace existing output files (otherwise inputs whose output exists are skipped
+        without being read).
     progress : bool, optional
-        Show a tqdm progress bar.
+        Show a tqdm progress bar (of the inputs still to do).
+    on_error : {"continue", "raise"}, optional
+        ``"continue"``: go on after an input fails and raise a
+        `~sunpy_magnetogan.exceptions.BatchError` listing the failures at the end;
+        ``"raise"``: stop at the first failure and raise its error.
 
     Yields
     ------
     `~sunpy_magnetogan.mapsource.MagnetoGANMap`
-        One per input, in order (skipped inputs yield nothing).
+        One per input generated, in order (skipped and failed inputs yield nothing).
+
+    Raises
+    ------
+    sunpy_magnetogan.exceptions.OutputPathError
+        Before any work, if the output folder cannot be written or two inputs would write
+        the same output file (for an input stream without a length, when the second of them
+        comes).
+    sunpy_magnetogan.exceptions.BatchError
+        At the end, if some inputs failed (``on_error="continue"``); its ``failures`` lists
+        them.
     """
+    if on_error not in ("continue", "raise"):
+        raise ValueError(f"on_error must be 'continue' or 'raise', got {on_error!r}")
+    output_dir = None if output_dir is None else ensure_writable_dir(output_dir)
+    items = _iter_inputs(inputs)
+    total = None
+    if hasattr(inputs, "__len__"):
+        items = list(items)
+        if output_dir is not None:
+            _check_distinct_outputs(output_dir, items)
+            if not overwrite:
+                todo = [item for item in items if not _output_path(output_dir, item[0]).exists()]
+                if len(todo) < len(items):
+                    log.info(
+                        "skipping %d of %d inputs: their outputs exist", len(items) - len(todo), len(items)
+                    )
+                items = todo
+        total = len(items)
     loaded = load_model(model, device=device)
-    output_dir = None if output_dir is None else Path(output_dir)
-    if output_dir is not None:
-        output_dir.mkdir(parents=True, exist_ok=True)
-    total = len(inputs) if hasattr(inputs, "__len__") else None
-    bar = tqdm(total=total, desc="generating magnetograms", unit="map", disable=not progress)
-    pending = []
+    bar = tqdm(total=total, desc="generating magnetograms", unit="map", disable=not progress or total == 0)
+    pending, failures, seen = [], [], set()
+    n_done = 0
 
     def flush():
-        results = _generate_prepared(loaded, [p for _, p in pending], precision=precision)
-        for (label, _), (result, _) in zip(pending, results, strict=True):
-            if output_dir is not None:
-                _write_atomic(result, _output_path(output_dir, label))
+        nonlocal n_done
+        if not pending:
+            return
+        results = _generate_prepared(loaded, [prepared for _, prepared in pending], precision=precision)
+        for (path, _), (result, _) in zip(pending, results, strict=True):
+            if path is not None:
+                _write_atomic(result, path)
+            n_done += 1
             bar.update(1)
             yield result
         pending.clear()
 
     try:
-        for label, smap in _iter_inputs(inputs):
-            if output_dir is not None and not overwrite and _output_path(output_dir, label).exists():
-                log.info("skipping %s: its output exists", label)
+        for label, shown, read in items:
+            path = None if output_dir is None else _output_path(output_dir, label)
+            if path is not None:
+                if path in seen:
+                    yield from flush()  # what was read before is written first
+                    raise OutputPathError(
+                        f"{shown} would write {path.name} again; give inputs distinct file names"
+                    )
+                seen.add(path)
+                if not overwrite and path.exists():
+                    log.info("skipping %s: its output exists", shown)
+                    continue
+            try:
+                prepared = prepare_euv_map(
+                    read(),
+                    grid=loaded.grid,
+                    normalization=loaded.euv_normalization,
+                    allow_other_instruments=allow_other_instruments,
+                    allow_other_wavelengths=allow_other_wavelengths,
+                )
+            except (MagnetoGANError, OSError, ValueError) as exc:
+                if on_error == "raise":
+                    yield from flush()  # the good inputs read before this one are not lost
+                    raise
+                log.info("%s failed: %s", shown, exc)
+                failures.append((shown, exc))
                 bar.update(1)
                 continue
-            prepared = prepare_euv_map(
-                smap,
-                grid=loaded.grid,
-                normalization=loaded.euv_normalization,
-                allow_other_instruments=allow_other_instruments,
-                allow_other_wavelengths=allow_other_wavelengths,
-            )
-            pending.append((label, prepared))
+            pending.append((path, prepared))
             if len(pending) >= batch_size:
                 yield from flush()
-        if pending:
-            yield from flush()
+        yield from flush()
     finally:
         bar.close()
+    if failures:
+        raise BatchError(failures, done=n_done)
 
 
 def _output_path(output_dir, label):
@@ -516,10 +609,5 @@ def _output_path(output_dir, label):
 
 
 def _write_atomic(smap, path):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         smap.save(tmp, filetype="fits", overwrite=True)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()

@@ -1,10 +1,13 @@
 """
 A sunpy Map source for the magnetograms this package generates.
 
-Importing `sunpy_magnetogan` registers `MagnetoGANMap` with `sunpy.map.Map`, so a FITS file
+Importing `sunpy_magnetogan` registers `MagnetoGANMap` with `sunpy.map.Map` (as soon as
+``sunpy.map`` is imported, before or after), so a FITS file
 written from a generated magnetogram reads back as a ``MagnetoGANMap``: named after the
 model and its input, plotted with the HMI magnetogram colormap on a symmetric scale.
 """
+
+import copy
 
 import astropy.units as u
 from astropy.visualization import ImageNormalize, LinearStretch
@@ -46,6 +49,48 @@ class MagnetoGANMap(GenericMap):
         self.plot_settings["norm"] = ImageNormalize(
             vmin=-limit, vmax=limit, stretch=LinearStretch(), clip=False
         )
+
+    def plot(self, *args, vmin=None, vmax=None, clip_interval=None, **kwargs):
+        """
+        Plot the magnetogram as `~sunpy.map.GenericMap.plot` does.
+
+        The default colour scale is symmetric, +-1000 G (``plot_settings["norm"]``); the
+        limits given here replace it as they would on any sunpy map: ``vmin`` and ``vmax``
+        (a missing one keeps its default), or ``clip_interval`` (percentiles of the data).
+        A ``norm`` given here is used as given.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            As for `~sunpy.map.GenericMap.plot` (``annotate``, ``axes``, ``title``,
+            ``autoalign``, and `~matplotlib.axes.Axes.imshow` keywords).
+        vmin, vmax : float, optional
+            Colour-scale limits in the map's unit (G).
+        clip_interval : `~astropy.units.Quantity`, optional
+            Percentile interval of the data to scale to, e.g. ``(1, 99) * u.percent``.
+
+        Returns
+        -------
+        `~matplotlib.image.AxesImage`
+
+        Examples
+        --------
+        >>> generated.plot(vmin=-300, vmax=300)  # doctest: +SKIP
+        """
+        wants_limits = vmin is not None or vmax is not None or clip_interval is not None
+        if wants_limits and "norm" not in kwargs:
+            # sunpy refuses limits on top of a norm that already has them (ours does).
+            norm = copy.deepcopy(self.plot_settings["norm"])
+            if clip_interval is not None:
+                norm.vmin = norm.vmax = None
+            if vmin is not None:
+                norm.vmin = vmin
+            if vmax is not None:
+                norm.vmax = vmax
+            kwargs["norm"] = norm
+        else:
+            kwargs.update({k: v for k, v in (("vmin", vmin), ("vmax", vmax)) if v is not None})
+        return super().plot(*args, clip_interval=clip_interval, **kwargs)
 
     @property
     def measurement(self):

@@ -81,16 +81,19 @@ def _count_on_disk(mask, geometry):
 def _resample_checked(smap, data, grid, kind):
     """Shared part of the EUV and magnetogram paths: geometry, bad pixels, coverage."""
     geometry = geometry_from_map(smap, grid)
+    if smap.mask is not None and np.any(smap.mask):
+        # Masked pixels (sunpy's ``mask``) are invalid input, like NaN.
+        data = np.where(np.broadcast_to(smap.mask, data.shape), np.float32(np.nan), data)
     nonfinite = ~np.isfinite(data)
     report = {"nonfinite_on_disk": 0}
     if nonfinite.all():
-        raise InvalidDataError(f"the {kind} image has no valid data: every pixel is NaN or infinite")
+        raise InvalidDataError(f"the {kind} image has no valid data: every pixel is NaN, infinite or masked")
     if nonfinite.any():
         n_bad = _count_on_disk(nonfinite, geometry)
         report["nonfinite_on_disk"] = n_bad
         if n_bad:
             warn_user(
-                f"{n_bad} pixels of the {kind} image on the solar disk are NaN or infinite; "
+                f"{n_bad} pixels of the {kind} image on the solar disk are NaN, infinite or masked; "
                 "they are treated as missing and masked",
                 BadPixelWarning,
                 stacklevel=4,

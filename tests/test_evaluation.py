@@ -212,7 +212,7 @@ def test_run_evaluation_writes_tables_csv_and_figures(tmp_path):
     assert figures == ["comparison_p0.png", "comparison_p1.png", "flux_scatter.png"]
 
 
-def test_comparison_figure_panels_have_symmetric_hmimag_scales(truth256):
+def test_comparison_figure_panels_have_symmetric_grey_scales(truth256):
     generated = truth256._new_instance(truth256.data * 0.9 + 20, truth256.meta)
     euv = make_map(256, np.random.default_rng(0).uniform(0, 100, (256, 256)), unit=u.ct)
     fig = plot_comparison(truth256, generated, euv, title="test pair")
@@ -222,9 +222,11 @@ def test_comparison_figure_panels_have_symmetric_hmimag_scales(truth256):
         vmin, vmax = image.get_clim()
         assert vmin == -vmax
         assert vmax > 0
-        assert image.get_cmap().name.startswith("hmimag")
+        assert image.get_cmap().name.startswith("gray")
     truth_img, gen_img, diff_img = images[1:]
-    assert truth_img.get_clim() == gen_img.get_clim()
+    assert truth_img.get_clim() == gen_img.get_clim() == diff_img.get_clim()  # one scale, one unit
+    hmimag = plot_comparison(truth256, generated, euv, cmap="hmimag")
+    assert all(ax.images[0].get_cmap().name.startswith("hmimag") for ax in hmimag.axes[1:] if ax.images)
     np.testing.assert_allclose(diff_img.get_array(), generated.data - truth256.data, equal_nan=True)
     assert [ax.get_title() for ax in fig.axes if ax.images] == [
         "Input (EUV)",

@@ -20,6 +20,7 @@ import sunpy.map
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
+from astropy.visualization import ImageNormalize
 from sunpy.coordinates import HeliographicStonyhurst
 from sunpy.map.header_helper import make_heliographic_header
 
@@ -129,8 +130,10 @@ def test_plot_comparison_maps():
         0.8 * bipole_field(shift=1.0) - bipole_field(),
         equal_nan=True,
     )
-    colorbar_labels = {ax.get_ylabel() for ax in fig.axes if not ax.get_title()}
-    assert colorbar_labels == {"B (G)", "ΔB (G)"}
+    # A colour bar for every panel (truth and generated share theirs), named with units.
+    colorbar_labels = [ax.get_ylabel() for ax in fig.axes if not ax.get_title()]
+    assert colorbar_labels == ["EUV intensity", "B$_{LOS}$ (G)", "ΔB$_{LOS}$ (G)"]
+    assert truth_image.get_cmap().name.startswith("gray")  # no colour steps near 0 G
     assert fig._suptitle.get_text() == "pair 1"
     return strip_text(fig)
 
@@ -146,8 +149,14 @@ def test_plot_comparison_arrays_with_mask():
     assert [ax.get_title() for ax in image_axes] == ["Truth", "Generated", "Generated - truth"]
     shown = np.asarray(images(image_axes[0])[0].get_array())
     assert np.all(np.isnan(shown[~mask]))  # masked pixels drawn as missing
+    # The scale from the data: the 99.9th percentile of |truth|, rounded up to one significant
+    # figure; the difference on the same scale.
     limit = images(image_axes[0])[0].get_clim()[1]
-    assert limit == pytest.approx(np.percentile(np.abs(truth[mask]), 99.5))
+    percentile = np.percentile(np.abs(truth[mask]), 99.9)
+    assert percentile <= limit < percentile * 2
+    leading_digit = limit / 10 ** np.floor(np.log10(limit))
+    assert leading_digit == pytest.approx(round(leading_digit))
+    assert images(image_axes[2])[0].get_clim() == (-limit, limit)
     return strip_text(fig)
 
 
@@ -325,3 +334,22 @@ def test_magnetoganmap_plot():
     assert ax.get_title().startswith("MagnetoGAN demo (AIA 304)")
     assert ax.coords[0].get_axislabel() == "Helioprojective Longitude (Solar-X)"
     return strip_text(fig)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "limits"),
+    [
+        ({"vmin": -300, "vmax": 300}, (-300, 300)),
+        ({"vmin": -200}, (-200, 1000)),  # the other limit keeps its default
+        ({"norm": ImageNormalize(vmin=-50, vmax=50)}, (-50, 50)),
+        ({"clip_interval": (0, 100) * u.percent}, None),  # the data's extremes
+    ],
+)
+def test_magnetoganmap_plot_takes_limits_as_sunpy_maps_do(kwargs, limits):
+    smap = hpc_map(bipole_field(), extra={"telescop": "sunpy-magnetogan", "mganmodl": "demo"})
+    fig = plt.figure()
+    image = smap.plot(axes=fig.add_subplot(projection=smap), **kwargs)
+    expected = limits or (float(np.nanmin(smap.data)), float(np.nanmax(smap.data)))
+    assert (image.norm.vmin, image.norm.vmax) == pytest.approx(expected)
+    assert (smap.plot_settings["norm"].vmin, smap.plot_settings["norm"].vmax) == (-1000, 1000)
+    plt.close(fig)

@@ -144,3 +144,12 @@ def test_time_series_with_ground_truth(tmp_path):
             tmp_path / "series", spec, npix=128, grid_size=64, euv_normalization=EUVNormalization()
         )
     assert len(PairStore.open(tmp_path / "series")) == 4
+
+
+def test_write_synthetic_dataset_shows_progress(tmp_path, capsys):
+    spec = {"train": SplitSpec((1,), "2014-01-01", "2014-01-31", 2)}
+    write_synthetic_dataset(tmp_path / "syn", split=spec, npix=128, grid_size=64, progress=True)
+    assert "synthetic pairs: 100%" in capsys.readouterr().err
+    # A resumed run counts the pairs already written as done.
+    write_synthetic_dataset(tmp_path / "syn", split=spec, npix=128, grid_size=64, progress=True)
+    assert "2/2" in capsys.readouterr().err

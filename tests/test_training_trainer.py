@@ -263,7 +263,7 @@ def test_resume_of_a_finished_run_does_nothing(pairs, tmp_path):
 
 
 # ---------------------------------------------------------------- command line
-def test_train_command(pairs, tmp_path, capsys, caplog):
+def test_train_command(pairs, tmp_path, capsys):
     config = tmp_path / "tiny.toml"
     save_config(config, TINY_MODEL, TINY_TRAIN)
     argv = ["train", str(pairs), "--out", str(tmp_path / "run"), "--config", str(config), "--no-progress"]
@@ -286,7 +286,7 @@ def test_train_command(pairs, tmp_path, capsys, caplog):
     assert json.loads((tmp_path / "run" / "final.json").read_text())["step"] == 8
     # User errors are reported without a traceback and exit code 2.
     assert cli_main([*argv, "--steps", "0"]) == 2
-    assert "steps must be at least 1" in caplog.text
+    assert "steps must be at least 1" in capsys.readouterr().err
 
 
 def test_train_command_presets(pairs, tmp_path):

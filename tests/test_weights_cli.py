@@ -3,7 +3,6 @@ Tests of ``sunpy-magnetogan models`` (list, show, fetch, register, unregister).
 """
 
 import json
-import logging
 
 import pytest
 import torch
@@ -63,18 +62,13 @@ def test_register_and_fetch_a_url(local_file, server, weights_env, capsys):
     assert line.endswith("  cached: run7.safetensors")
 
 
-def test_errors_exit_with_code_2_and_a_message(server, weights_env, caplog):
+def test_errors_exit_with_code_2_and_a_message(server, weights_env, capsys):
     url = server.add("/x.safetensors", b"data")
-    with caplog.at_level(logging.ERROR):
-        assert models(weights_env, "register", url, "--name", "x") == 2
-    assert "sha256" in caplog.text
-    caplog.clear()
-    with caplog.at_level(logging.ERROR):
-        assert models(weights_env, "show", "does-not-exist") == 2
-    assert "no model named 'does-not-exist'" in caplog.text
-    caplog.clear()
-    with caplog.at_level(logging.ERROR):
-        assert models(weights_env, "register", url, "--name", "x", "--sha256", "0" * 64) == 0
-        assert models(weights_env, "fetch", "x", "--offline") == 2
-    assert "offline" in caplog.text
+    assert models(weights_env, "register", url, "--name", "x") == 2
+    assert "sha256" in capsys.readouterr().err
+    assert models(weights_env, "show", "does-not-exist") == 2
+    assert "no model named 'does-not-exist'" in capsys.readouterr().err
+    assert models(weights_env, "register", url, "--name", "x", "--sha256", "0" * 64) == 0
+    assert models(weights_env, "fetch", "x", "--offline") == 2
+    assert "offline" in capsys.readouterr().err
     assert server.requests == []

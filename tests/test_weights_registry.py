@@ -3,6 +3,7 @@ Tests of the model registry: built-in cards, embedded weights, user registration
 """
 
 import json
+import re
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ from sunpy_magnetogan.exceptions import (
     HashMismatchError,
     ModelCardError,
     ModelNotFoundError,
+    WeightsArchitectureError,
     WeightsError,
     WeightsWarning,
 )
@@ -53,7 +55,7 @@ def local_weights(tmp_path):
     card = save_weights(
         {"w": torch.arange(6.0).reshape(2, 3)},
         path,
-        card={"name": "my-run", "architecture": {"ngf": 4}, "version": "3"},
+        card={"name": "my-run", "metrics": {"cc": 0.5}, "version": "3"},
     )
     return path, card
 
@@ -180,7 +182,7 @@ def test_register_a_local_file_uses_the_card_beside_it(local_weights, weights_en
     card = register_model(path)
     assert card.name == "my-run"
     assert card.sha256 == written.sha256
-    assert card.architecture == {"ngf": 4}
+    assert card.metrics == {"cc": 0.5}
     assert card.path == str(path.resolve())
     assert fetch_weights("my-run") == path.resolve()
     tensors, loaded = load_state_dict("my-run")
@@ -262,3 +264,59 @@ def test_corrupt_user_models_file_warns_and_is_skipped(weights_env, local_weight
     user_models_path().write_text("{oops")
     with pytest.warns(WeightsWarning, match="user_models.json"):
         assert "good" not in list_models()
+
+
+@pytest.fixture
+def compact_weights(tiny_model_file, tmp_path):
+    """The tiny model's state dict and card fields, to spoil."""
+    state, card = load_state_dict(tiny_model_file)
+    return dict(state), {k: v for k, v in card.to_dict().items() if k in ("architecture", "normalization")}
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (lambda s: s.pop("levels.0.encoder.0.0.weight"), "1 missing (levels.0.encoder.0.0.weight)"),
+        (lambda s: s.update(extra=torch.zeros(2)), "1 unexpected (extra)"),
+        (
+            lambda s: s.update({"levels.0.encoder.0.0.weight": torch.zeros(4, 1, 4, 4)}),
+            "levels.0.encoder.0.0.weight F32[4, 1, 4, 4] instead of F32[8, 1, 4, 4]",
+        ),
+        (
+            lambda s: s.update({"levels.0.encoder.0.0.weight": torch.zeros(8, 1, 4, 4, dtype=torch.int32)}),
+            "I32[8, 1, 4, 4] instead of F32[8, 1, 4, 4]",
+        ),
+    ],
+)
+def test_weights_that_do_not_fit_their_architecture_are_refused_at_registration(
+    compact_weights, tmp_path, spoil, message
+):
+    state, fields = compact_weights
+    spoil(state)
+    path = tmp_path / "spoilt.safetensors"
+    save_weights(state, path, card={"name": "spoilt", **fields})
+    with pytest.raises(WeightsArchitectureError, match=re.escape(message)):
+        register_model(path)
+    assert "spoilt" not in list_models()
+
+
+def test_half_precision_weights_fit_a_float32_architecture(compact_weights, tmp_path):
+    state, fields = compact_weights
+    state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    path = tmp_path / "half.safetensors"
+    save_weights(state, path, card={"name": "half-compact", **fields})
+    assert register_model(path).name == "half-compact"
+    unregister_model("half-compact")
+
+
+def test_downloaded_weights_are_checked_before_loading(compact_weights, tmp_path, weights_env):
+    state, fields = compact_weights
+    state.pop("levels.0.encoder.0.0.bias")
+    path = tmp_path / "remote.safetensors"
+    card = save_weights(state, path, card={"name": "remote", **fields})
+    # As if fetched: a card whose file sits in the cache under its name.
+    weights_env.mkdir(parents=True, exist_ok=True)
+    (weights_env / card.filename).write_bytes(path.read_bytes())
+    remote = ModelCard.from_dict({**card.to_dict(), "urls": ["https://example.invalid/remote.safetensors"]})
+    with pytest.raises(WeightsArchitectureError, match="1 missing"):
+        load_state_dict(remote, offline=True)

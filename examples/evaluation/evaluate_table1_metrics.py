@@ -15,10 +15,13 @@ sample and on a few pairs of the benchmark's held-out ``test`` split (Suns and d
 the model never saw).
 """
 
+import tempfile
+
 import matplotlib.pyplot as plt
 import numpy as np
 import sunpy.map
 
+from sunpy_magnetogan.cli.demo import format_metrics, run_demo
 from sunpy_magnetogan.evaluation import EvaluationPair, evaluate_pairs, format_summary, summarize
 from sunpy_magnetogan.evaluation_plots import plot_comparison, plot_flux_scatter
 from sunpy_magnetogan.generate import generate_magnetogram
@@ -57,8 +60,50 @@ print(f"{'flux_gen':10} {metrics['flux_generated']:.3e}")
 
 truth_on_grid, generated = align_maps(truth, generated, reproject="truth")
 on_disk = np.isfinite(generated.data)  # the reprojected truth is 0 G, not NaN, off the disk
-plot_comparison(truth_on_grid, generated, aia, vmax=1000, mask=on_disk, figure=plt.figure(figsize=(16, 4.6)))
+plot_comparison(truth_on_grid, generated, aia, mask=on_disk, figure=plt.figure(figsize=(16, 4.6)))
 plt.show()
+
+###############################################################################
+# How to read the figure. The fields are drawn on a symmetric grey scale (0 G is mid
+# grey, positive field white, negative black; grey has no colour steps that would make
+# noise near 0 G look like structure). Its limit is chosen from the data: the 99.9th
+# percentile of ``|B|`` of the truth, rounded up to one significant figure, here
+# +-300 G (the percentile is 275 G). The quiet-Sun network stays visible and only the
+# strongest active-region pixels saturate (the truth reaches 2500 G). The difference
+# uses the same +-300 G, so it reads in the same units as the fields; off the disk
+# (no data) is white. The EUV panel has its own colour bar, in the input's unit (DN).
+#
+# What ``sunpy-magnetogan demo`` prints
+# -------------------------------------
+# The ``demo`` command runs this pair, writes the same figure and prints the metrics,
+# each named with its unit; `~sunpy_magnetogan.cli.demo.run_demo` is the command as a
+# function. (The demo puts the truth on the model grid with the training preprocessing
+# rather than by reprojection, so its numbers differ a little from those above.)
+
+paths, demo_metrics = run_demo(tempfile.mkdtemp(), device="cpu")
+print("\n".join(format_metrics(demo_metrics)))
+for region in ("ar", "qs"):
+    print(
+        f"{region}: flux truth {demo_metrics[f'flux_true_{region}']:.2e}, "
+        f"generated {demo_metrics[f'flux_generated_{region}']:.2e}, CC {demo_metrics[f'cc_{region}']:.2f}"
+    )
+
+###############################################################################
+# The numbers, read as a physicist would:
+#
+# * the pixel-to-pixel correlation is 0.60, and 0.82 once both maps are binned 8x8 px:
+#   the model places the field better at the scale of active regions and network
+#   patches than pixel by pixel;
+# * the total unsigned flux is 4.8e22 Mx instead of 6.9e22 Mx (R1 = 0.30). The second
+#   table splits it: in the active regions (0.2 % of the disk) the flux agrees to 1 %
+#   and the correlation is 0.81, while the quiet Sun, whose weak, small-scale field the
+#   304 Å image barely shows, lacks a third of its flux (correlation 0.34);
+# * R2 = 0.72: the squared field error is 72 % of the squared true field, dominated by
+#   the strong pixels;
+# * (RMSE + 1 - SSIM) / 2 = 0.006 and PSNR = 49 dB look excellent, but both are
+#   computed on fields clipped to +-3000 G and scaled to [0, 1]: against a 6000 G range,
+#   a magnetogram that is mostly near 0 G scores well whatever its details. The paper
+#   reports them; read the correlations, R1 and R2 first.
 
 ###############################################################################
 # The flux correlation of Table 1 is a correlation *across* pairs, so it needs a set of

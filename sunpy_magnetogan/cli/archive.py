@@ -76,7 +76,9 @@ def run(args):
         0 if every file is done, 1 if some failed.
     """
     from sunpy_magnetogan.archive import MANIFEST_NAME, generate_archive
+    from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
+    ensure_writable_dir(args.output_dir)
     records = generate_archive(
         args.inputs,
         args.output_dir,

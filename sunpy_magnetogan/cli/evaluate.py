@@ -8,9 +8,12 @@ writes ``OUT/per_pair.csv``, ``per_pair.ecsv``, ``summary.ecsv``, ``summary.txt`
 scatter plot).
 """
 
-import astropy.units as u
+__all__ = ["METRIC_DEFAULTS", "add_parser", "build_pairs", "run"]
 
-__all__ = ["add_parser", "build_pairs", "run"]
+#: The defaults of `sunpy_magnetogan.metrics` (``DEFAULT_MU_MIN``, ``DEFAULT_THRESHOLD`` in G,
+#: ``DEFAULT_SATURATION`` in G, ``DEFAULT_BIN_SIZE``), written out so that building the
+#: parser does not import the metrics (a test checks they agree).
+METRIC_DEFAULTS = {"mu_min": 0.1, "threshold": 10.0, "saturation": 3000.0, "bin_size": 8}
 
 
 def add_parser(subparsers):
@@ -26,13 +29,6 @@ def add_parser(subparsers):
     -------
     argparse.ArgumentParser
     """
-    from sunpy_magnetogan.metrics import (
-        DEFAULT_BIN_SIZE,
-        DEFAULT_MU_MIN,
-        DEFAULT_SATURATION,
-        DEFAULT_THRESHOLD,
-    )
-
     parser = subparsers.add_parser(
         "evaluate",
         help="compare generated magnetograms with the truth (paper's Table 1, CSV, figures)",
@@ -64,13 +60,16 @@ def add_parser(subparsers):
         help="on-disk NaNs: error (default) or omit",
     )
     parser.add_argument(
-        "--mu-min", type=float, default=DEFAULT_MU_MIN, help="limb cut-off on mu (%(default)s)"
+        "--mu-min",
+        type=float,
+        default=METRIC_DEFAULTS["mu_min"],
+        help="limb cut-off on mu (default: %(default)s)",
     )
     parser.add_argument(
         "--threshold",
         type=float,
-        default=DEFAULT_THRESHOLD.to_value(u.G),
-        help="noise threshold on |B_los| for fluxes, in G (%(default)s)",
+        default=METRIC_DEFAULTS["threshold"],
+        help="noise threshold on |B_los| for fluxes, in G (default: %(default)s)",
     )
     parser.add_argument(
         "--radial-correction",
@@ -80,18 +79,21 @@ def add_parser(subparsers):
     parser.add_argument(
         "--saturation",
         type=float,
-        default=DEFAULT_SATURATION,
-        help="clip field for RMSE/SSIM/PSNR, in G (%(default)s)",
+        default=METRIC_DEFAULTS["saturation"],
+        help="clip field for RMSE/SSIM/PSNR, in G (default: %(default)s)",
     )
     parser.add_argument(
-        "--bin-size", type=int, default=DEFAULT_BIN_SIZE, help="block size of the binned CC (%(default)s)"
+        "--bin-size",
+        type=int,
+        default=METRIC_DEFAULTS["bin_size"],
+        help="block size of the binned CC (default: %(default)s)",
     )
     parser.add_argument(
         "--figures",
         type=int,
         default=4,
         metavar="N",
-        help="comparison figures for the first N pairs (%(default)s)",
+        help="comparison figures for the first N pairs (default: %(default)s)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -129,9 +131,12 @@ def run(args):
     int
         0 on success.
     """
+    import astropy.units as u
+
     from sunpy_magnetogan.evaluation import format_summary, run_evaluation
     from sunpy_magnetogan.exceptions import MagnetoGANError
     from sunpy_magnetogan.metrics import MetricSettings
+    from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
     try:
         settings = MetricSettings(
@@ -144,6 +149,7 @@ def run(args):
         pairs = build_pairs(args)
     except (ValueError, FileNotFoundError) as exc:
         raise MagnetoGANError(str(exc)) from exc
+    ensure_writable_dir(args.output)
     result = run_evaluation(
         pairs,
         args.output,

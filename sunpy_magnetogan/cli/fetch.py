@@ -4,8 +4,6 @@
 
 import logging
 
-import astropy.units as u
-
 __all__ = ["add_parser", "parse_int_list", "parse_years", "run"]
 
 log = logging.getLogger(__name__)
@@ -102,6 +100,8 @@ def add_parser(subparsers):
 
 
 def run(args):
+    import astropy.units as u
+
     from sunpy_magnetogan.data.download import fetch_dataset
     from sunpy_magnetogan.data.pairing import SplitRule
 

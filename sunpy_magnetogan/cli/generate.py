@@ -5,6 +5,9 @@
 import logging
 from pathlib import Path
 
+from sunpy_magnetogan.cli import EXIT_FAILED
+from sunpy_magnetogan.cli._paths import check_input_files
+
 __all__ = ["add_parser", "run"]
 
 log = logging.getLogger(__name__)
@@ -22,31 +25,57 @@ def add_parser(subparsers):
     parser = subparsers.add_parser(
         "generate",
         help="generate magnetograms from AIA/EUVI 304 A files",
-        description="Generate a line-of-sight magnetogram (FITS, Gauss) for each EUV 304 A input file.",
+        description=(
+            "Generate a line-of-sight magnetogram (FITS, Gauss) for each EUV 304 A input file, named "
+            "<input file name without suffix>_magnetogram.fits. Inputs whose output exists are skipped "
+            "(run the command again to resume); two inputs that would give the same output name are "
+            "refused before any work. An input that fails does not stop the others: the failures are "
+            "listed at the end and the exit code is 1."
+        ),
     )
     parser.add_argument("inputs", nargs="+", type=Path, help="AIA or EUVI 304 A files (FITS or JPEG2000)")
     parser.add_argument("-o", "--output-dir", type=Path, required=True, help="where to write the FITS files")
     parser.add_argument("--batch-size", type=int, default=4, help="maps per forward pass")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    parser.add_argument(
+        "--stop-on-error",
+        action="store_true",
+        help="stop at the first input that fails (after writing the good ones)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_arguments(parser)
     return parser
 
 
 def run(args):
+    from sunpy_magnetogan.exceptions import BatchError
     from sunpy_magnetogan.generate import generate_magnetograms
 
+    check_input_files(args.inputs)
     count = 0
-    for _ in generate_magnetograms(
-        args.inputs,
-        model=args.model,
-        device=args.device,
-        precision=args.precision,
-        batch_size=args.batch_size,
-        output_dir=args.output_dir,
-        overwrite=args.overwrite,
-        progress=not args.no_progress,
-    ):
-        count += 1
-    log.info("wrote %d magnetograms to %s", count, args.output_dir)
-    return 0
+    failures = []
+    try:
+        for _ in generate_magnetograms(
+            args.inputs,
+            model=args.model,
+            device=args.device,
+            precision=args.precision,
+            batch_size=args.batch_size,
+            output_dir=args.output_dir,
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
+            on_error="raise" if args.stop_on_error else "continue",
+        ):
+            count += 1
+    except BatchError as exc:
+        failures = exc.failures
+    skipped = len(args.inputs) - count - len(failures)
+    summary = f"wrote {count} magnetogram(s) to {args.output_dir}"
+    if skipped:
+        summary += f"; {skipped} skipped (output exists; --overwrite replaces)"
+    if failures:
+        summary += f"; {len(failures)} failed:"
+    print(summary)  # noqa: T201 - the command's output
+    for label, error in failures:
+        print(f"  {label}: {' '.join(str(error).split())}")  # noqa: T201
+    return EXIT_FAILED if failures else 0

@@ -6,8 +6,6 @@ import json
 import logging
 from pathlib import Path
 
-import astropy.units as u
-
 __all__ = ["add_parser", "run"]
 
 log = logging.getLogger(__name__)
@@ -75,6 +73,8 @@ def _tables(choice, fetch_dir):
 
 
 def run(args):
+    import astropy.units as u
+
     from sunpy_magnetogan.data.calibrate import QualityPolicy
     from sunpy_magnetogan.data.prepare import prepare_dataset
 

@@ -10,8 +10,7 @@ optionally a PNG with the part each source contributed outlined.
 import logging
 from pathlib import Path
 
-import astropy.units as u
-
+from ._paths import check_input_files
 from .track import read_magnetogram
 
 __all__ = ["add_parser", "run"]
@@ -45,11 +44,18 @@ def add_parser(subparsers):
     parser.add_argument(
         "--labels", nargs="+", help="source label of each file (default: observatory/instrument of each map)"
     )
-    parser.add_argument("--shape", nargs=2, type=int, default=(180, 360), metavar=("NLAT", "NLON"))
+    parser.add_argument(
+        "--shape",
+        nargs=2,
+        type=int,
+        default=(180, 360),
+        metavar=("NLAT", "NLON"),
+        help="pixels of the map in latitude and longitude",
+    )
     parser.add_argument("--projection", choices=("CAR", "CEA"), default="CAR", help="CAR (default) or CEA")
     parser.add_argument("--date", help="date of the map (default: mean time of the inputs)")
-    parser.add_argument("--min-mu", type=float, default=0.1, help="ignore input pixels with mu below (0.1)")
-    parser.add_argument("--weight-power", type=float, default=2.0, help="weight = mu ** power (2)")
+    parser.add_argument("--min-mu", type=float, default=0.1, help="ignore input pixels with mu below")
+    parser.add_argument("--weight-power", type=float, default=2.0, help="weight = mu ** power")
     parser.add_argument(
         "--rotation-model",
         default="rigid",
@@ -75,9 +81,15 @@ def run(args):
     ----------
     args : argparse.Namespace
     """
-    from sunpy_magnetogan.tracking import make_synoptic_map, plot_synoptic_map
+    import astropy.units as u
 
+    from sunpy_magnetogan.tracking import make_synoptic_map, plot_synoptic_map
+    from sunpy_magnetogan.weights.cache import ensure_writable_dir
+
+    check_input_files(args.files)
     outputs = [Path(args.output)] + ([Path(args.png)] if args.png else [])
+    for folder in {path.parent for path in outputs}:
+        ensure_writable_dir(folder)
     existing = [str(p) for p in outputs if p.exists()]
     if existing and not args.overwrite:
         log.error("%s already exist(s); pass --overwrite to replace", ", ".join(existing))
@@ -98,7 +110,6 @@ def run(args):
         rotation_model=args.rotation_model,
         max_span=args.max_span * u.day,
     )
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     synoptic.save(args.output, overwrite=True)
     if args.png:
         import matplotlib

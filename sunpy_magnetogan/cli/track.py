@@ -10,7 +10,7 @@ writes ``detections.ecsv``, ``tracks.ecsv``, ``flux_history.ecsv`` and, unless
 import logging
 from pathlib import Path
 
-import astropy.units as u
+from sunpy_magnetogan.cli._paths import check_input_files
 
 __all__ = ["OUTPUT_NAMES", "add_parser", "read_magnetogram", "run"]
 
@@ -50,16 +50,16 @@ def add_parser(subparsers):
         default=None,
         help="threshold on the smoothed |B|, G (default: 50 for observed maps, 75 for generated ones)",
     )
-    parser.add_argument("--smoothing", type=float, default=1.0, help="Gaussian smoothing sigma, deg (1)")
-    parser.add_argument("--min-area", type=float, default=250.0, help="smallest region area, MSH (250)")
-    parser.add_argument("--limb-mu", type=float, default=0.3, help="flag regions with mu below this (0.3)")
+    parser.add_argument("--smoothing", type=float, default=1.0, help="Gaussian smoothing sigma, deg")
+    parser.add_argument("--min-area", type=float, default=250.0, help="smallest region area, MSH")
+    parser.add_argument("--limb-mu", type=float, default=0.3, help="flag regions with mu below this")
     parser.add_argument(
         "--split-distance",
         type=float,
         default=10.0,
-        help="split groups holding regions this far apart, deg (10; 0: never)",
+        help="split groups holding regions this far apart, deg (0: never)",
     )
-    parser.add_argument("--gate", type=float, default=10.0, help="association gating distance, deg (10)")
+    parser.add_argument("--gate", type=float, default=10.0, help="association gating distance, deg")
     parser.add_argument(
         "--max-gap", type=float, default=2.0, help="end a visible, undetected track after, days (2)"
     )
@@ -136,6 +136,7 @@ def run(args):
     ----------
     args : argparse.Namespace
     """
+    import astropy.units as u
     from astropy.table import vstack
 
     from sunpy_magnetogan.tracking import (
@@ -144,14 +145,16 @@ def run(args):
         plot_flux_history,
         plot_tracks,
     )
+    from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
+    check_input_files(args.files)
     out_dir = Path(args.output_dir)
     names = OUTPUT_NAMES[:3] if args.no_plots else OUTPUT_NAMES
     existing = [name for name in names if (out_dir / name).exists()]
     if existing and not args.overwrite:
         log.error("%s already holds %s; pass --overwrite to replace them", out_dir, ", ".join(existing))
         return 1
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_writable_dir(out_dir)
 
     options = {
         "threshold": None if args.threshold is None else args.threshold * u.G,

@@ -14,7 +14,20 @@ import logging
 import sys
 from pathlib import Path
 
-__all__ = ["add_parser", "build_configs", "main", "run"]
+__all__ = ["PRESET_NAMES", "add_parser", "build_configs", "main", "run"]
+
+#: The names of `sunpy_magnetogan.training.presets.PRESETS`, written out so that building the
+#: parser does not import torch (a test checks they agree).
+PRESET_NAMES = (
+    "compact",
+    "default",
+    "multilayer-patch64",
+    "paper",
+    "pix2pix-compact",
+    "pix2pix-compact-imagegan",
+    "pix2pix-imagegan",
+    "pix2pix-patch64",
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +45,6 @@ def add_parser(subparsers):
     -------
     argparse.ArgumentParser
     """
-    from sunpy_magnetogan.training.presets import PRESETS
-
     parser = subparsers.add_parser(
         "train",
         help="train a pyramid GAN on a pair-store directory",
@@ -48,7 +59,7 @@ def add_parser(subparsers):
     parser.add_argument("--out", type=Path, required=True, help="run directory for logs and checkpoints")
     parser.add_argument(
         "--preset",
-        choices=sorted(PRESETS),
+        choices=PRESET_NAMES,
         default=None,
         help="named configuration (default: compact, or the run's own config.toml with --resume)",
     )

@@ -54,6 +54,7 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 from astropy.table import QTable, vstack
+from tqdm.auto import tqdm
 
 from sunpy_magnetogan.exceptions import MagnetoGANError
 from sunpy_magnetogan.grid import ModelGrid
@@ -305,7 +306,14 @@ def _create_or_resume(path, grid_size, attrs):
 
 
 def write_synthetic_dataset(
-    path, *, split="benchmark", npix=512, grid_size=512, max_pairs=None, euv_normalization=None
+    path,
+    *,
+    split="benchmark",
+    npix=512,
+    grid_size=512,
+    max_pairs=None,
+    euv_normalization=None,
+    progress=False,
 ):
     """
     Generate synthetic EUV / magnetogram pairs and store them on the model grid.
@@ -329,6 +337,8 @@ def write_synthetic_dataset(
         (`~sunpy_magnetogan.normalization.QuietSunNormalization` by default). It is
         recorded in the store's attributes (``euv_normalization``), from where training
         copies it into every checkpoint; a store cannot mix two normalisations.
+    progress : bool, optional
+        Show a tqdm progress bar of the pairs (those already in the store count as done).
 
     Returns
     -------
@@ -360,13 +370,20 @@ def write_synthetic_dataset(
     }
     store = _create_or_resume(path, grid_size, attrs)
     grid = ModelGrid(grid_size)
+    items = [
+        (name, spec, _pair_id(seed, time, label, spec.instrument), seed, time, label, observer_at)
+        for name, spec in splits.items()
+        for seed, time, label, observer_at in spec.items(name)
+    ]
+    n_present = sum(item[2] in store for item in items)
+    total = len(items) if max_pairs is None else min(len(items), n_present + max_pairs)
     written = 0
     suns = {}
-    for name, spec in splits.items():
-        for seed, time, label, observer_at in spec.items(name):
+    with tqdm(total=total, desc="synthetic pairs", unit="pair", disable=not progress) as bar:
+        for name, spec, pair_id, seed, time, label, observer_at in items:
             if max_pairs is not None and written >= max_pairs:
-                return PairStore.open(path)
-            pair_id = _pair_id(seed, time, label, spec.instrument)
+                break
+            bar.update(1)
             if pair_id in store:
                 continue
             observer = observer_at(time)

@@ -258,6 +258,8 @@ class Trainer:
         self._session_start = None
         self._tensorboard = None
 
+        # The dataset first: a wrong path must not leave an empty run folder behind.
+        store = dataset if isinstance(dataset, PairStore) else PairStore.open(dataset)
         existing = ckpt.list_checkpoints(self.checkpoint_dir)
         if existing and not resume:
             raise TrainingConfigError(
@@ -307,7 +309,6 @@ class Trainer:
             self._generator_step = self.generator
             self._discriminator_step = _DiscriminatorStep(self.discriminator)
 
-        store = dataset if isinstance(dataset, PairStore) else PairStore.open(dataset)
         # The EUV normalisation the pairs were written with travels with every checkpoint,
         # so that an exported model normalises its inputs as in training.
         self.euv_normalization = store.attrs.get("euv_normalization")

@@ -4,7 +4,9 @@ The model registry and trustworthy weights.
 Every model is described by a `ModelCard` (architecture config, normalisation, training
 data, metrics, file name, SHA-256 hash, where to get the file). Weights are safetensors
 files: they hold no code, and every file is checked against its card's hash, and its
-header checked with plain byte reads, before it is loaded; nothing is ever unpickled.
+header checked with plain byte reads, before it is loaded; nothing is ever unpickled. A file
+whose card describes an architecture must hold exactly its tensors (names, shapes, dtypes:
+`sunpy_magnetogan.weights.architecture`), checked when it is registered or downloaded.
 
 * `list_models`, `get_card`, `register_model`, `unregister_model`: the registry (built-in
   cards, user registrations persisted in the cache directory, session registrations).
@@ -24,11 +26,11 @@ Examples
 >>> from sunpy_magnetogan import weights
 >>> cache = tmp_path / "cache"  # default: $SUNPY_MAGNETOGAN_CACHE or <sunpy data dir>/magnetogan
 >>> _ = weights.save_weights({"w": torch.arange(3.0)}, tmp_path / "demo.safetensors",
-...                          card={"name": "demo-local", "architecture": {"generator": "unet"}})
+...                          card={"name": "demo-local", "description": "three numbers"})
 >>> _ = weights.register_model(tmp_path / "demo.safetensors", cache_dir=cache)
 >>> tensors, card = weights.load_state_dict("demo-local", cache_dir=cache)
->>> tensors["w"].tolist(), card.architecture
-([0.0, 1.0, 2.0], {'generator': 'unet'})
+>>> tensors["w"].tolist(), card.description
+([0.0, 1.0, 2.0], 'three numbers')
 >>> _ = weights.unregister_model("demo-local", cache_dir=cache)
 """
 

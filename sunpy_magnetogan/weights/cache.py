@@ -28,7 +28,7 @@ from pathlib import Path
 import filelock
 from sunpy.extern.appdirs import AppDirs
 
-from sunpy_magnetogan.exceptions import CacheError
+from sunpy_magnetogan.exceptions import CacheError, OutputPathError
 
 __all__ = [
     "CACHE_ENV",
@@ -38,6 +38,7 @@ __all__ = [
     "cache_lock",
     "default_cache_dir",
     "ensure_dir",
+    "ensure_writable_dir",
     "resolve_cache_dir",
     "resolve_offline",
     "sunpy_data_dir",
@@ -159,6 +160,54 @@ def ensure_dir(path):
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CacheError(f"cannot create the weights cache directory {path}: {exc}") from exc
+    return path
+
+
+def ensure_writable_dir(path, *, what="output folder"):
+    """
+    Create a folder if needed and prove that files can be written into it.
+
+    Commands call this before any work starts, so that a typo in an output path costs
+    nothing (not an hour of inference, then a traceback).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The folder.
+    what : str, optional
+        How messages name it.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    sunpy_magnetogan.exceptions.OutputPathError
+        If the path is a file, or the folder cannot be created or written (permissions,
+        read-only file system); the message names it.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.weights.cache import ensure_writable_dir
+    >>> ensure_writable_dir(tmp_path / "out").is_dir()
+    True
+    >>> _ = (tmp_path / "file.txt").write_text("")
+    >>> ensure_writable_dir(tmp_path / "file.txt")
+    Traceback (most recent call last):
+    ...
+    sunpy_magnetogan.exceptions.OutputPathError: the output folder ... is a file; give a folder
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputPathError(f"the {what} {path} is a file; give a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # A real write: permission bits say nothing to root or on a read-only mount.
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise OutputPathError(f"cannot write into the {what} {path}: {exc.strerror or exc}") from exc
     return path
 
 

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from sunpy_magnetogan.exceptions import HashMismatchError, ModelNotFoundError, WeightsError
+from sunpy_magnetogan.weights.architecture import check_weights_architecture
 from sunpy_magnetogan.weights.cache import resolve_cache_dir, resolve_offline
 from sunpy_magnetogan.weights.card import ModelCard
 from sunpy_magnetogan.weights.download import fetch_file
@@ -199,6 +200,8 @@ def load_state_dict(name_or_path, *, device="cpu", cache_dir=None, offline=None)
                 f"expected a model name, a path or a ModelCard, not {type(name_or_path).__name__}"
             )
     path = fetch_weights(card, cache_dir=cache_dir, offline=offline)
+    # Downloaded files are first seen here: check them as registration checks local ones.
+    check_weights_architecture(path, card)
     tensors = load_safetensors(path, device=device)
     log.debug("loaded %d tensors of model %r from %s", len(tensors), card.name, path)
     return tensors, card

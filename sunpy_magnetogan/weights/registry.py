@@ -30,6 +30,7 @@ from sunpy_magnetogan.exceptions import (
     WeightsWarning,
     warn_user,
 )
+from sunpy_magnetogan.weights.architecture import check_weights_architecture
 from sunpy_magnetogan.weights.cache import atomic_path, cache_lock, ensure_dir, resolve_cache_dir
 from sunpy_magnetogan.weights.card import ModelCard
 from sunpy_magnetogan.weights.safetensors_io import card_path_for, check_safetensors_header, sha256_file
@@ -312,6 +313,9 @@ def card_for_file(path, *, name=None, sha256=None, card=None):
         If the file is not a safetensors file.
     sunpy_magnetogan.exceptions.HashMismatchError
         If the file's hash differs from ``sha256`` or from the card's.
+    sunpy_magnetogan.exceptions.WeightsArchitectureError
+        If the card describes an architecture and the file's tensors (names, shapes,
+        dtypes) do not fit it.
 
     Examples
     --------
@@ -344,7 +348,9 @@ def card_for_file(path, *, name=None, sha256=None, card=None):
         path=str(path),
         embedded=False,
     )
-    return ModelCard.from_dict(fields)
+    card = ModelCard.from_dict(fields)
+    check_weights_architecture(path, card)
+    return card
 
 
 def _card_for_url(url, *, name, sha256, card):
@@ -409,6 +415,8 @@ def register_model(
         If a local file is not a safetensors file.
     sunpy_magnetogan.exceptions.HashMismatchError
         If a local file does not have the stated sha256.
+    sunpy_magnetogan.exceptions.WeightsArchitectureError
+        If a local file's tensors do not fit its card's architecture (names, shapes, dtypes).
 
     Examples
     --------
