@@ -25,13 +25,13 @@ from sunpy_magnetogan.normalization import (
     MagnetogramNormalization,
     euv_normalization_from_dict,
 )
-from sunpy_magnetogan.output import confidence_map, magnetogram_map
+from sunpy_magnetogan.output import confidence_map, magnetogram_map, save_magnetogram
 from sunpy_magnetogan.polarity import PolarityCalibration
 from sunpy_magnetogan.preprocess import prepare_euv_map
 from sunpy_magnetogan.prior import apply_prior, prior_on_grid
 from sunpy_magnetogan.solar_cycle import cycle_frame
 from sunpy_magnetogan.validation import read_map
-from sunpy_magnetogan.weights.cache import atomic_path, ensure_writable_dir
+from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
 __all__ = ["LoadedModel", "generate_magnetogram", "generate_magnetograms", "load_model", "resolve_device"]
 
@@ -472,6 +472,8 @@ def generate_magnetograms(
     overwrite=False,
     progress=True,
     on_error="continue",
+    prior=None,
+    confidence=False,
     allow_other_instruments=False,
     allow_other_wavelengths=False,
 ):
@@ -509,6 +511,12 @@ def generate_magnetograms(
         ``"continue"``: go on after an input fails and raise a
         `~sunpy_magnetogan.exceptions.BatchError` listing the failures at the end;
         ``"raise"``: stop at the first failure and raise its error.
+    prior : `~sunpy.map.GenericMap`, optional
+        One earlier magnetogram used as the prior of every input (rotated to each input's
+        date and observer; see `generate_magnetogram`).
+    confidence : bool, optional
+        Write each output with its polarity confidence as a second image HDU
+        (`~sunpy_magnetogan.output.save_magnetogram`); the yielded maps are unchanged.
 
     Yields
     ------
@@ -543,6 +551,10 @@ def generate_magnetograms(
                 items = todo
         total = len(items)
     loaded = load_model(model, device=device)
+    if confidence and loaded.polarity is None:
+        raise MagnetoGANError(
+            f"model {loaded.name!r} has no polarity calibration in its card: it cannot give a confidence"
+        )
     bar = tqdm(total=total, desc="generating magnetograms", unit="map", disable=not progress or total == 0)
     pending, failures, seen = [], [], set()
     n_done = 0
@@ -551,10 +563,12 @@ def generate_magnetograms(
         nonlocal n_done
         if not pending:
             return
-        results = _generate_prepared(loaded, [prepared for _, prepared in pending], precision=precision)
-        for (path, _), (result, _) in zip(pending, results, strict=True):
+        results = _generate_prepared(
+            loaded, [prepared for _, prepared in pending], precision=precision, priors=[prior] * len(pending)
+        )
+        for (path, _), (result, probability) in zip(pending, results, strict=True):
             if path is not None:
-                _write_atomic(result, path)
+                save_magnetogram(path, result, confidence=probability if confidence else None, overwrite=True)
             n_done += 1
             bar.update(1)
             yield result
@@ -606,8 +620,3 @@ def _output_path(output_dir, label):
             stem = stem[: -len(suffix)]
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
     return output_dir / f"{safe}_magnetogram.fits"
-
-
-def _write_atomic(smap, path):
-    with atomic_path(path) as tmp:
-        smap.save(tmp, filetype="fits", overwrite=True)

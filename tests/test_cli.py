@@ -44,6 +44,28 @@ def test_generate_writes_fits(tiny_model, tmp_path):
     assert isinstance(out, MagnetoGANMap)
 
 
+def test_generate_with_prior_and_confidence(tmp_path):
+    # The default model (cycle frame, calibrated) on the packaged sample, with the sample's
+    # magnetogram reversed as a prior: each output holds the field and its confidence, and
+    # takes the prior's signs.
+    import numpy as np
+
+    from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
+
+    hmi = sunpy.map.Map(SAMPLE_HMI)
+    sunpy.map.Map(-hmi.data, hmi.meta).save(tmp_path / "prior.fits")
+    args = ["generate", str(SAMPLE_AIA304), "--device", "cpu", "--no-progress", "--confidence"]
+    assert main([*args, "-o", str(tmp_path / "plain")]) == 0
+    assert main([*args, "-o", str(tmp_path / "prior"), "--prior", str(tmp_path / "prior.fits")]) == 0
+    name = "synthetic_aia304_20140205T1200_magnetogram.fits"
+    plain, confidence = sunpy.map.Map(tmp_path / "plain" / name)
+    with_prior, _ = sunpy.map.Map(tmp_path / "prior" / name)
+    assert confidence.meta["content"] == "POLARITY CONFIDENCE"
+    assert with_prior.meta["mganprio"] == hmi.reference_date.isot
+    assert not np.array_equal(plain.data, with_prior.data, equal_nan=True)
+    assert main([*args, "-o", str(tmp_path / "x"), "--prior", str(tmp_path / "missing.fits")]) == 2
+
+
 def test_demo_writes_fits_png_and_metrics(tiny_model, tmp_path, capsys):
     assert main(["demo", "-o", str(tmp_path), "--model", tiny_model]) == 0
     out = capsys.readouterr().out

@@ -42,6 +42,17 @@ def add_parser(subparsers):
         action="store_true",
         help="stop at the first input that fails (after writing the good ones)",
     )
+    parser.add_argument(
+        "--prior",
+        type=Path,
+        default=None,
+        help="an earlier magnetogram (FITS) whose signs the outputs take where it sees field (default: none)",
+    )
+    parser.add_argument(
+        "--confidence",
+        action="store_true",
+        help="write each output with its polarity confidence as a second HDU (default: off)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_arguments(parser)
     return parser
@@ -50,8 +61,10 @@ def add_parser(subparsers):
 def run(args):
     from sunpy_magnetogan.exceptions import BatchError
     from sunpy_magnetogan.generate import generate_magnetograms
+    from sunpy_magnetogan.validation import read_map
 
-    check_input_files(args.inputs)
+    check_input_files(args.inputs + ([args.prior] if args.prior else []))
+    prior = read_map(args.prior) if args.prior else None
     count = 0
     failures = []
     try:
@@ -65,6 +78,8 @@ def run(args):
             overwrite=args.overwrite,
             progress=not args.no_progress,
             on_error="raise" if args.stop_on_error else "continue",
+            prior=prior,
+            confidence=args.confidence,
         ):
             count += 1
     except BatchError as exc:
