@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from sunpy_magnetogan.data.inputs import InputPreparation, prepare_input_map
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.normalization import (
     EUVNormalization,
@@ -25,7 +26,6 @@ from sunpy_magnetogan.normalization import (
     euv_normalization_from_dict,
 )
 from sunpy_magnetogan.output import magnetogram_map
-from sunpy_magnetogan.preprocess import prepare_euv_map
 from sunpy_magnetogan.validation import read_map
 
 __all__ = ["LoadedModel", "generate_magnetogram", "generate_magnetograms", "load_model", "resolve_device"]
@@ -245,7 +245,9 @@ def generate_magnetogram(
     ----------
     euv_map : `~sunpy.map.GenericMap`
         SDO/AIA or STEREO/SECCHI EUVI 304 A map: any size, roll, observer (front or far
-        side), full disk or partial field of view.
+        side), full disk or partial field of view; AIA level 1 or 1.5 FITS, a Helioviewer
+        JPEG2000 file or EUVI level 0.5 or 1, prepared as the model's card says
+        (`sunpy_magnetogan.data.inputs.prepare_input_map`).
     model : str or LoadedModel, optional
         Registered model name; ``"default"`` is the compact pyramid shipped with the package
         (trained on the synthetic Sun: see its model card).
@@ -271,10 +273,11 @@ def generate_magnetogram(
     >>> magnetogram.peek()  # doctest: +SKIP
     """
     loaded = load_model(model, device=device)
-    prepared = prepare_euv_map(
+    prepared = prepare_input_map(
         euv_map,
         grid=loaded.grid,
         normalization=loaded.euv_normalization,
+        preparation=InputPreparation.from_card(loaded.card),
         allow_other_instruments=allow_other_instruments,
         allow_other_wavelengths=allow_other_wavelengths,
     )
@@ -367,10 +370,11 @@ def generate_magnetograms(
                 log.info("skipping %s: its output exists", label)
                 bar.update(1)
                 continue
-            prepared = prepare_euv_map(
+            prepared = prepare_input_map(
                 smap,
                 grid=loaded.grid,
                 normalization=loaded.euv_normalization,
+                preparation=InputPreparation.from_card(loaded.card),
                 allow_other_instruments=allow_other_instruments,
                 allow_other_wavelengths=allow_other_wavelengths,
             )
