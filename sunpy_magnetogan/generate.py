@@ -25,7 +25,7 @@ from sunpy_magnetogan.normalization import (
     MagnetogramNormalization,
     euv_normalization_from_dict,
 )
-from sunpy_magnetogan.output import magnetogram_map
+from sunpy_magnetogan.output import magnetogram_map, provenance_meta
 from sunpy_magnetogan.validation import read_map
 
 __all__ = ["LoadedModel", "generate_magnetogram", "generate_magnetograms", "load_model", "resolve_device"]
@@ -292,6 +292,7 @@ def _to_map(field, prepared, loaded):
         model_name=loaded.name,
         weights_sha256=loaded.card.sha256,
         valid=prepared.disk,
+        extra_meta=provenance_meta(loaded.card, prepared.report),
     )
 
 

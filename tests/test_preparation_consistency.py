@@ -9,6 +9,7 @@ training data; and inference is shown to apply the preparation its card records.
 """
 
 import dataclasses
+import warnings
 
 import astropy.units as u
 import numpy as np
@@ -119,6 +120,22 @@ def test_inference_applies_the_preparation_its_card_records(tmp_path):
         half = sample.submap([0, 0] * u.pix, top_right=[511, 1023] * u.pix)
         with pytest.warns(PartialDiskWarning), pytest.raises(InvalidDataError, match="less than the 90%"):
             generate_magnetogram(half, model="tiny-strict")
-        generate_magnetogram(sample, model="tiny-strict")
+        generated = generate_magnetogram(sample, model="tiny-strict")
+        assert generated.meta["mganprep"] == strict.describe()
     finally:
         unregister_model("tiny-strict")
+
+
+def test_generated_fits_tells_its_own_story(tmp_path):
+    generated = generate_magnetogram(sunpy.map.Map(SAMPLE_AIA304))
+    path = tmp_path / "generated.fits"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # long provenance strings are written without a warning
+        generated.save(path)
+    header = sunpy.map.Map(path).meta
+    assert header["mganmodl"] == "default"
+    assert header["mganmver"] == get_card("default").version
+    assert header["mgantrn"].startswith("synthetic")
+    assert header["mganprod"].startswith("synthetic-aia")
+    assert header["mganprep"] == SYNTHETIC_PREPARATION.describe()
+    assert "exposure: done (EXPTIME 2.9 s)" in header["mgancal"]
