@@ -96,6 +96,17 @@ class HelioviewerScaling:
         Where these settings are documented.
     refusal : str
         Why the product cannot be inverted (empty when it can).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.helioviewer import HELIOVIEWER_SCALINGS
+    >>> scaling = HELIOVIEWER_SCALINGS["AIA", "304", "hvs_version5.pro"]
+    >>> dn = np.array([1.0, 29.0, 290.0, 2900.0])  # DN in a 2.9 s exposure
+    >>> scaling.to_bytes(dn, 2.9)
+    array([  0, 112, 215, 255], dtype=uint8)
+    >>> np.round(scaling.from_bytes(scaling.to_bytes(dn, 2.9), 2.9), 1)  # DN/s, clipped at 0.8 and 250
+    array([  0.8,  10. , 100.8, 247.2], dtype=float32)
     """
 
     instrument: str

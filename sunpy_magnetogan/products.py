@@ -106,6 +106,16 @@ def is_display_image(smap):
     -------
     bool
         True for uint8/int8 data (PNG, JPEG, JPEG2000 display products).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.products import is_display_image
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> aia = sunpy.map.Map(SAMPLE_AIA304)
+    >>> is_display_image(aia), is_display_image(sunpy.map.Map(aia.data.astype(np.uint8), aia.meta))
+    (False, True)
     """
     return np.asarray(smap.data).dtype.itemsize == 1
 

@@ -405,6 +405,17 @@ def prepare_calibrated_map(
     Returns
     -------
     `~sunpy_magnetogan.preprocess.PreparedImage`
+
+    Examples
+    --------
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.data.inputs import calibrate_euv_map, prepare_calibrated_map
+    >>> from sunpy_magnetogan.grid import ModelGrid
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> calibrated = calibrate_euv_map(sunpy.map.Map(SAMPLE_AIA304))  # e.g. to measure it first
+    >>> prepared = prepare_calibrated_map(calibrated, grid=ModelGrid(128))
+    >>> prepared.data.shape, prepared.report["product"]
+    ((128, 128), 'synthetic-aia: sunpy-magnetogan synthetic Sun')
     """
     preparation = preparation or InputPreparation()
     prepared = prepare_euv_map(
