@@ -352,3 +352,16 @@ def test_real_jp2_large_active_region_is_detected_where_the_304_plage_is(real_ge
     brightest = linear.wcs.pixel_to_world(x, y)
     distance = np.hypot(brightest.Tx - largest["hpc_x"], brightest.Ty - largest["hpc_y"])
     assert distance < 150 * u.arcsec
+
+
+def test_real_euvi_header_runs_the_level05_path_to_a_far_side_magnetogram(real_euvi171_path):
+    # The real STEREO-A level-0.5 file is a 171 A image: relabelled 304 A, it runs the path
+    # of a real EUVI 304 A file (its bias, exposure, observer and WCS keywords).
+    original = sunpy.map.Map(real_euvi171_path)
+    euvi = sunpy.map.Map(original.data, dict(original.meta, wavelnth=304))
+    generated = generate_magnetogram(euvi)
+    assert generated.meta["mganprod"].startswith("euvi-l0.5")
+    assert "bias: done (724.545 DN)" in generated.meta["mgancal"]
+    assert "intercalibration: off" in generated.meta["mgancal"]
+    separation = generated.observer_coordinate.separation_3d(euvi.observer_coordinate)
+    assert separation.to_value(u.m) < 1
