@@ -13,8 +13,11 @@ import astropy.units as u
 import numpy as np
 import pytest
 import sunpy.map
+from astropy.table import QTable
+from astropy.time import Time
 from scipy import ndimage
 
+from sunpy_magnetogan.data import CalibrationTables
 from sunpy_magnetogan.data.inputs import InputPreparation, calibrate_euv_map, prepare_input_map
 from sunpy_magnetogan.exceptions import (
     CalibrationWarning,
@@ -365,3 +368,29 @@ def test_real_euvi_header_runs_the_level05_path_to_a_far_side_magnetogram(real_e
     assert "intercalibration: off" in generated.meta["mgancal"]
     separation = generated.observer_coordinate.separation_3d(euvi.observer_coordinate)
     assert separation.to_value(u.m) < 1
+
+
+def test_degradation_is_corrected_when_the_table_is_given(level15_dn):
+    # aiapy's table format (as aiapy.calibrate.util.get_correction_table returns it): the
+    # effective area at the sample date is 0.5 of that at the mission's start.
+    pytest.importorskip("aiapy")
+    table = QTable(
+        {
+            "DATE": ["2010-03-24T00:00:00", "2013-01-01T00:00:00"],
+            "VER_NUM": [10, 10],
+            "WAVE_STR": ["304_THIN", "304_THIN"],
+            "WAVELNTH": [304, 304] * u.AA,
+            "T_START": Time(["2010-03-24T00:00:00", "2013-01-01T00:00:00"]),
+            "T_STOP": Time(["2013-01-01T00:00:00", "2024-12-31T00:00:00"]),
+            "EFFA_P1": [0.0, 0.0],
+            "EFFA_P2": [0.0, 0.0],
+            "EFFA_P3": [0.0, 0.0],
+            "EFF_AREA": [2.0, 1.0] * u.cm**2,
+            "EFF_WVLN": [304.0, 304.0] * u.AA,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CalibrationWarning)  # nothing skipped, nothing to warn about
+        calibrated = calibrate_euv_map(level15_dn, tables=CalibrationTables(correction=table))
+    assert calibrated.steps["degradation"] == "done (factor 0.5000)"
+    np.testing.assert_allclose(calibrated.map.data, level15_dn.data / 2.9 / 0.5, rtol=1e-5)
