@@ -21,6 +21,7 @@ from sunpy_magnetogan.data import CalibrationTables
 from sunpy_magnetogan.data.inputs import InputPreparation, calibrate_euv_map, prepare_input_map
 from sunpy_magnetogan.exceptions import (
     CalibrationWarning,
+    CorruptFileError,
     InvalidDataError,
     PartialDiskWarning,
     SaturationWarning,
@@ -40,6 +41,7 @@ from sunpy_magnetogan.sample import SAMPLE_DATE, SAMPLE_HMI, SAMPLE_SEED
 from sunpy_magnetogan.synthetic import SyntheticSun, observe_aia, observe_euvi, stereo_observer
 from sunpy_magnetogan.synthetic.sources import MSH
 from sunpy_magnetogan.tracking.detection import detect_active_regions
+from sunpy_magnetogan.validation import read_map
 
 pytest.importorskip("glymur", reason="writing and reading JPEG2000 needs glymur")
 
@@ -394,3 +396,12 @@ def test_degradation_is_corrected_when_the_table_is_given(level15_dn):
         calibrated = calibrate_euv_map(level15_dn, tables=CalibrationTables(correction=table))
     assert calibrated.steps["degradation"] == "done (factor 0.5000)"
     np.testing.assert_allclose(calibrated.map.data, level15_dn.data / 2.9 / 0.5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_png_and_jpeg_exports_are_refused_when_read(level15_dn, tmp_path, suffix):
+    PIL = pytest.importorskip("PIL.Image")
+    path = tmp_path / f"aia_304{suffix}"
+    PIL.fromarray(np.clip(level15_dn.data, 0, 255).astype(np.uint8)).save(path)
+    with pytest.raises(CorruptFileError, match="could not be read as a solar image|not currently supported"):
+        read_map(path)
