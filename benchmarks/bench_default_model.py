@@ -31,13 +31,14 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REAL_DATA_DIR, describe_machine
 
+from sunpy_magnetogan.data.inputs import SYNTHETIC_PREPARATION, prepare_input_map
 from sunpy_magnetogan.evaluation import StorePairs, evaluate_pairs, format_summary, summarize
 from sunpy_magnetogan.evaluation_plots import plot_comparison
 from sunpy_magnetogan.generate import load_model
 from sunpy_magnetogan.metrics import compare_maps, flux_by_mu, grid_geometry, sum_flux_by_mu
 from sunpy_magnetogan.output import magnetogram_map
 from sunpy_magnetogan.pairs import PairStore, pair_cycle_frame
-from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
+from sunpy_magnetogan.preprocess import prepare_magnetogram_map
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 KEYS = ("cc", "cc_binned", "flux_cc", "r1", "r2", "rmse_ssim", "rmse", "ssim", "psnr", "cc_ar", "flux_cc_ar")
@@ -138,7 +139,7 @@ def semireal_metrics(predict, euv_normalization, use_frame):
         return None
     hmi = sunpy.map.Map(path).superpixel((8, 8) * u.pix, func=np.nanmean)
     aia = euv304_from_magnetogram(hmi, instrument="AIA", rng=0)
-    euv = prepare_euv_map(aia, normalization=euv_normalization)
+    euv = prepare_input_map(aia, normalization=euv_normalization, preparation=SYNTHETIC_PREPARATION)
     truth = prepare_magnetogram_map(hmi)
     meta = {"date": hmi.date.isot, "hglt_obs": hmi.observer_coordinate.lat.to_value(u.deg)}
     generated_field = predict(euv.data)

@@ -38,9 +38,9 @@ AIA_JP2 = REAL_DATA_DIR / "2021_06_01__00_01_29_132__SDO_AIA_AIA_304.jp2"
 def _child(args):
     import sunpy.map
 
+    from sunpy_magnetogan.data.inputs import InputPreparation, prepare_input_map
     from sunpy_magnetogan.generate import generate_magnetogram, load_model
     from sunpy_magnetogan.output import magnetogram_map
-    from sunpy_magnetogan.preprocess import prepare_euv_map
     from sunpy_magnetogan.validation import read_map
 
     if args.threads:
@@ -75,7 +75,12 @@ def _child(args):
         peak = peak_memory_mb("cpu")
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            prepared = prepare_euv_map(smap, grid=loaded.grid, normalization=loaded.euv_normalization)
+            prepared = prepare_input_map(
+                smap,
+                grid=loaded.grid,
+                normalization=loaded.euv_normalization,
+                preparation=InputPreparation.from_card(loaded.card),
+            )
             t1 = time.perf_counter()
             field = loaded.predict(prepared.data[np.newaxis])[0]
             t2 = time.perf_counter()

@@ -20,9 +20,10 @@ from sunpy.coordinates import get_earth
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REAL_DATA_DIR, describe_machine, measure, print_table
 
+from sunpy_magnetogan.data.inputs import prepare_input_map
 from sunpy_magnetogan.geometry import resample_to_input
 from sunpy_magnetogan.output import magnetogram_map
-from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
+from sunpy_magnetogan.preprocess import prepare_magnetogram_map
 
 
 def synthetic_aia_4096(roll=0 * u.deg):
@@ -41,6 +42,8 @@ def synthetic_aia_4096(roll=0 * u.deg):
         detector="AIA",
         observatory="SDO",
         wavelength=304 * u.AA,
+        exposure=2.9 * u.s,
+        unit=u.DN,
     )
     rng = np.random.default_rng(0)
     data = rng.gamma(4.0, 25.0, (4096, 4096)).astype(np.float32)
@@ -57,8 +60,8 @@ def main():
     rows = []
     for name, smap in inputs.items():
         np.asarray(smap.data)  # read the file outside the timing
-        stats = measure(lambda smap=smap: prepare_euv_map(smap))
-        rows.append({"step": "prepare_euv_map -> 512", "input": name, **stats})
+        stats = measure(lambda smap=smap: prepare_input_map(smap))
+        rows.append({"step": "prepare_input_map -> 512", "input": name, **stats})
     if hmi_file.is_file():
         hmi = sunpy.map.Map(hmi_file)
         np.asarray(hmi.data)
@@ -67,7 +70,7 @@ def main():
             {"step": "prepare_magnetogram_map -> 512", "input": "real HMI 4096 float64 CROTA2=180", **stats}
         )
     smap = next(iter(inputs.values()))
-    prepared = prepare_euv_map(smap)
+    prepared = prepare_input_map(smap)
     field = prepared.data * 1000
     stats = measure(
         lambda: magnetogram_map(field, prepared.geometry, model_name="bench", valid=prepared.disk)

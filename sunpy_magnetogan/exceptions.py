@@ -17,6 +17,7 @@ __all__ = [
     "BadPixelWarning",
     "BatchError",
     "CacheError",
+    "CalibrationWarning",
     "CheckpointError",
     "CheckpointWarning",
     "CorruptFileError",
@@ -36,11 +37,13 @@ __all__ = [
     "QualityRejectedError",
     "TimeSpanError",
     "TimeSpanWarning",
+    "SaturationWarning",
     "TrainingConfigError",
     "UncalibratedInputWarning",
     "UnsafeWeightsError",
     "UnsupportedInputWarning",
     "UnsupportedInstrumentError",
+    "UnsupportedProductError",
     "UnsupportedWavelengthError",
     "WeightsArchitectureError",
     "WeightsError",
@@ -86,6 +89,14 @@ class MissingMetadataError(InputMapError):
 class InvalidDataError(InputMapError):
     """
     The map's data cannot be used (e.g. no finite pixel on the solar disk).
+    """
+
+
+class UnsupportedProductError(InputMapError):
+    """
+    The map is a data product that cannot be put on the training scale: a display image
+    (8-bit PNG/JPEG/JPEG2000) whose scaling is not documented, a level-0 file, an
+    instrument product the model's preparation does not know.
     """
 
 
@@ -156,6 +167,20 @@ class BadPixelWarning(MagnetoGANWarning):
 class PartialDiskWarning(MagnetoGANWarning):
     """
     The input covers only part of the solar disk; the uncovered part is masked.
+    """
+
+
+class CalibrationWarning(MagnetoGANWarning):
+    """
+    A calibration step of the model's input preparation could not run (e.g. the AIA
+    degradation correction without its table); the message names the step and why.
+    """
+
+
+class SaturationWarning(MagnetoGANWarning):
+    """
+    More of the solar disk than the preparation accepts quietly is saturated (detector
+    full well, flare blooming) or clipped (the top of a display product's scale).
     """
 
 

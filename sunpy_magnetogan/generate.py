@@ -19,15 +19,15 @@ import torch
 from tqdm.auto import tqdm
 
 from sunpy_magnetogan.exceptions import BatchError, DeviceError, MagnetoGANError, OutputPathError
+from sunpy_magnetogan.data.inputs import InputPreparation, prepare_input_map
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.normalization import (
     EUVNormalization,
     MagnetogramNormalization,
     euv_normalization_from_dict,
 )
-from sunpy_magnetogan.output import confidence_map, magnetogram_map, save_magnetogram
+from sunpy_magnetogan.output import confidence_map, magnetogram_map, provenance_meta, save_magnetogram
 from sunpy_magnetogan.polarity import PolarityCalibration
-from sunpy_magnetogan.preprocess import prepare_euv_map
 from sunpy_magnetogan.prior import apply_prior, prior_on_grid
 from sunpy_magnetogan.solar_cycle import cycle_frame
 from sunpy_magnetogan.validation import read_map
@@ -312,7 +312,9 @@ def generate_magnetogram(
     ----------
     euv_map : `~sunpy.map.GenericMap`
         SDO/AIA or STEREO/SECCHI EUVI 304 A map: any size, roll, observer (front or far
-        side), full disk or partial field of view.
+        side), full disk or partial field of view; AIA level 1 or 1.5 FITS, a Helioviewer
+        JPEG2000 file or EUVI level 0.5 or 1, prepared as the model's card says
+        (`sunpy_magnetogan.data.inputs.prepare_input_map`).
     model : str or LoadedModel, optional
         Registered model name; ``"default"`` is the compact pyramid shipped with the package
         (trained on the synthetic Sun: see its model card).
@@ -361,10 +363,11 @@ def generate_magnetogram(
         raise MagnetoGANError(
             f"model {loaded.name!r} has no polarity calibration in its card: it cannot give a confidence"
         )
-    prepared = prepare_euv_map(
+    prepared = prepare_input_map(
         euv_map,
         grid=loaded.grid,
         normalization=loaded.euv_normalization,
+        preparation=InputPreparation.from_card(loaded.card),
         allow_other_instruments=allow_other_instruments,
         allow_other_wavelengths=allow_other_wavelengths,
     )
@@ -422,7 +425,7 @@ def _to_map(field, prepared, loaded, extra_meta=None):
         model_name=loaded.name,
         weights_sha256=loaded.card.sha256,
         valid=prepared.disk,
-        extra_meta=extra_meta,
+        extra_meta={**provenance_meta(loaded.card, prepared.report), **(extra_meta or {})},
     )
 
 
@@ -588,10 +591,11 @@ def generate_magnetograms(
                     log.info("skipping %s: its output exists", shown)
                     continue
             try:
-                prepared = prepare_euv_map(
+                prepared = prepare_input_map(
                     read(),
                     grid=loaded.grid,
                     normalization=loaded.euv_normalization,
+                    preparation=InputPreparation.from_card(loaded.card),
                     allow_other_instruments=allow_other_instruments,
                     allow_other_wavelengths=allow_other_wavelengths,
                 )

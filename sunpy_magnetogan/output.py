@@ -14,7 +14,7 @@ from sunpy_magnetogan.grid import disk_mask
 from sunpy_magnetogan.mapsource import CONFIDENCE_CONTENT, TELESCOPE
 from sunpy_magnetogan.weights.cache import atomic_path
 
-__all__ = ["confidence_map", "magnetogram_map", "save_magnetogram"]
+__all__ = ["confidence_map", "magnetogram_map", "provenance_meta", "save_magnetogram"]
 
 log = logging.getLogger(__name__)
 
@@ -203,3 +203,57 @@ def save_magnetogram(path, magnetogram, *, confidence=None, overwrite=False):
     with atomic_path(path) as tmp:
         fits.HDUList(hdus).writeto(tmp, overwrite=True)
     return path
+
+
+def _training_label(card):
+    """``synthetic`` or the first words of a card's training data, for the MGANTRN keyword."""
+    text = " ".join(str(card.training_data or "").split())
+    if not text:
+        return "unknown (the model card does not say)"
+    if "synthetic" in text.lower():
+        return "synthetic (sunpy-magnetogan synthetic Sun, not SDO observations)"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def provenance_meta(card, report=None):
+    """
+    Header keywords that let a generated magnetogram tell its own story.
+
+    Kept apart from `magnetogram_map` (which receives them as ``extra_meta``): the model's
+    version and training data, the input product and how it was prepared.
+
+    Parameters
+    ----------
+    card : `~sunpy_magnetogan.weights.ModelCard`
+        The card of the model that generated the map.
+    report : dict, optional
+        ``PreparedImage.report`` of the input
+        (`~sunpy_magnetogan.data.inputs.prepare_input_map`).
+
+    Returns
+    -------
+    dict
+        ``MGANMVER`` (model version), ``MGANTRN`` (what it was trained on: ``synthetic``
+        or the card's training data), ``MGANPROD`` (the input product), ``MGANPREP``
+        (the input preparation), ``MGANCAL`` (each calibration step and what it did).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.output import provenance_meta
+    >>> from sunpy_magnetogan.weights import get_card
+    >>> meta = provenance_meta(get_card("default"), {"product": "aia-l1: AIA level 1"})
+    >>> meta["mgantrn"], meta["mganprod"]
+    ('synthetic (sunpy-magnetogan synthetic Sun, not SDO observations)', 'aia-l1: AIA level 1')
+    """
+    report = report or {}
+    calibration = report.get("calibration") or {}
+    steps = "; ".join(f"{k}: {v}" for k, v in calibration.items() if k != "product")
+    return {
+        "mganmver": str(card.version or ""),
+        "mgantrn": _training_label(card),
+        "mganprod": str(report.get("product", "") or "unknown"),
+        "mganprep": str(report.get("preparation", "") or "unknown"),
+        "mgancal": steps or "none recorded",
+        # The other values are long strings (FITS CONTINUE cards), which take no comment.
+        "keycomments": {"MGANMVER": "version of the model"},
+    }

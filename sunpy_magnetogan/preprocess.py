@@ -1,9 +1,12 @@
 """
 From an input `~sunpy.map.GenericMap` to the normalised model-grid array, and back.
 
-`prepare_euv_map` is the one path every EUV image takes into a network, at training and at
-inference time alike; `prepare_magnetogram_map` puts a magnetogram (the training target)
-on the same grid, in Gauss. Both return a `PreparedImage` that keeps the geometry needed to
+`prepare_euv_map` is the geometric and intensity step every EUV image takes into a network,
+at training and at inference time alike, after the product-specific calibration of the one
+input preparation (`sunpy_magnetogan.data.inputs.prepare_input_map`); it refuses display
+products, which only that preparation can put back on a linear scale.
+`prepare_magnetogram_map` puts a magnetogram (the training target, a truth or a prior)
+on the same grid, in Gauss and on the HMI scale. Both return a `PreparedImage` that keeps the geometry needed to
 turn any model-grid array back into a map (`~sunpy_magnetogan.output.magnetogram_map`).
 """
 
@@ -12,10 +15,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sunpy_magnetogan.exceptions import BadPixelWarning, InvalidDataError, PartialDiskWarning, warn_user
+from sunpy_magnetogan.exceptions import (
+    BadPixelWarning,
+    InvalidDataError,
+    PartialDiskWarning,
+    UnsupportedProductError,
+    warn_user,
+)
 from sunpy_magnetogan.geometry import ModelGeometry, geometry_from_map, resample_from_input
 from sunpy_magnetogan.grid import ModelGrid, disk_mask
+from sunpy_magnetogan.helioviewer import is_helioviewer_product
 from sunpy_magnetogan.normalization import QuietSunNormalization
+from sunpy_magnetogan.products import is_display_image, magnetogram_to_hmi_scale
 from sunpy_magnetogan.validation import validate_euv_map, validate_magnetogram_map
 
 __all__ = ["PreparedImage", "prepare_euv_map", "prepare_magnetogram_map"]
@@ -129,6 +140,10 @@ def prepare_euv_map(
     """
     Validate an EUV 304 A map and put it, normalised, on the model grid.
 
+    This is the last step of the input preparation; use
+    `sunpy_magnetogan.data.inputs.prepare_input_map` for files as they come (level 1,
+    Helioviewer JPEG2000, EUVI level 0.5...), which calibrates them first.
+
     Steps: validation (instrument, wavelength, observer, date, WCS); NaN/inf pixels are
     treated as missing and negative intensities are clipped to zero (both reported);
     flux-conserving block averaging of large inputs followed by bilinear resampling onto
@@ -157,6 +172,9 @@ def prepare_euv_map(
     ------
     UnsupportedInstrumentError, UnsupportedWavelengthError, MissingMetadataError
         See `~sunpy_magnetogan.validation.validate_euv_map`.
+    UnsupportedProductError
+        For a byte-scaled display image (e.g. a Helioviewer JPEG2000 file still holding its
+        bytes): never read as if linear.
     InvalidDataError
         If less than 5 % of the disk has valid data, or the disk is blank.
 
@@ -173,6 +191,12 @@ def prepare_euv_map(
     instrument = validate_euv_map(
         smap, allow_other_instruments=allow_other_instruments, allow_other_wavelengths=allow_other_wavelengths
     )
+    if is_helioviewer_product(smap) or is_display_image(smap):
+        raise UnsupportedProductError(
+            f"the {instrument} map holds byte-scaled display values ({np.asarray(smap.data).dtype}), not "
+            "intensities; prepare it with sunpy_magnetogan.data.inputs.prepare_input_map, which puts "
+            "Helioviewer JPEG2000 files back on a linear scale and refuses display images of unknown scaling"
+        )
     data = np.asarray(smap.data)
     if not np.issubdtype(data.dtype, np.floating):
         data = data.astype(np.float32)
@@ -197,7 +221,9 @@ def prepare_magnetogram_map(smap, *, grid=None):
     The same geometry as `prepare_euv_map` (north up, centred, fixed limb radius), with
     block averaging of the field (flux-conserving) before bilinear resampling. NaN
     pixels off the disk (normal for HMI) are silently masked; NaNs on the disk are
-    reported with a `~sunpy_magnetogan.exceptions.BadPixelWarning`.
+    reported with a `~sunpy_magnetogan.exceptions.BadPixelWarning`. SOHO/MDI fields are put
+    on the HMI scale and display images refused
+    (`~sunpy_magnetogan.products.magnetogram_to_hmi_scale`).
 
     Parameters
     ----------
@@ -209,7 +235,13 @@ def prepare_magnetogram_map(smap, *, grid=None):
     Returns
     -------
     PreparedImage
-        ``data`` in Gauss, float32, shape ``(N, N)``; 0 off the disk and where invalid.
+        ``data`` in Gauss, float32, shape ``(N, N)``; 0 off the disk and where invalid;
+        ``report["scale"]`` says whether the field was rescaled to HMI's.
+
+    Raises
+    ------
+    UnsupportedProductError
+        For display images (e.g. Helioviewer HMI JPEG2000 files, clipped at +-250 G).
 
     Examples
     --------
@@ -224,9 +256,11 @@ def prepare_magnetogram_map(smap, *, grid=None):
     """
     grid = grid or ModelGrid()
     to_gauss = validate_magnetogram_map(smap)
+    smap, scale_step = magnetogram_to_hmi_scale(smap)
     data = np.asarray(smap.data)
     if to_gauss.value != 1:
         data = data * np.float32(to_gauss.value)
     image, disk, geometry, report = _resample_checked(smap, data, grid, "magnetogram")
     image[~disk] = 0
+    report["scale"] = scale_step
     return PreparedImage(image, disk, geometry, report)

@@ -23,6 +23,7 @@ from sunpy_magnetogan.data.intercalibration import (
 from sunpy_magnetogan.data.prepare import prepare_input_map
 from sunpy_magnetogan.exceptions import InvalidDataError, UnsupportedInputWarning
 from sunpy_magnetogan.grid import ModelGrid
+from sunpy_magnetogan.helioviewer import linearize_helioviewer
 from sunpy_magnetogan.output import magnetogram_map
 
 
@@ -39,7 +40,8 @@ def calibrated_euvi(euvi304_map):
 
 @pytest.fixture(scope="module")
 def aia_reference(real_aia304_map):
-    return QuantileReference.from_maps([real_aia304_map])
+    # The Helioviewer file's bytes put back in DN/s, as the input preparation does.
+    return QuantileReference.from_maps([linearize_helioviewer(real_aia304_map)])
 
 
 def test_fit_recovers_a_power_law_and_refuses_blank_images():

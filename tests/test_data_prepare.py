@@ -23,8 +23,9 @@ from sunpy_magnetogan.data.prepare import (
     prepare_pair,
     prepare_pairs,
 )
-from sunpy_magnetogan.exceptions import InputMapError, QualityRejectedError
+from sunpy_magnetogan.exceptions import CalibrationWarning, InputMapError, QualityRejectedError
 from sunpy_magnetogan.grid import ModelGrid, disk_mask
+from sunpy_magnetogan.helioviewer import linearize_helioviewer
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
 
@@ -84,10 +85,11 @@ def test_real_pair_is_on_the_model_grid_like_synthetic_pairs(stored):
 
 def test_stored_arrays_are_exactly_the_inference_preprocessing(stored, real_aia304_map, real_hmi_map):
     _, pair = stored
-    inference = prepare_input_map(real_aia304_map)
+    with pytest.warns(CalibrationWarning, match="degradation"):
+        inference = prepare_input_map(real_aia304_map)
     np.testing.assert_array_equal(pair["euv"], inference.data)
-    # For the level-1.5 JPEG2000 every calibration step is skipped: plain prepare_euv_map.
-    np.testing.assert_array_equal(pair["euv"], prepare_euv_map(real_aia304_map).data)
+    # For the level-1.5 JPEG2000 only the byte scale is undone (offline): then prepare_euv_map.
+    np.testing.assert_array_equal(pair["euv"], prepare_euv_map(linearize_helioviewer(real_aia304_map)).data)
     np.testing.assert_array_equal(pair["mag"], prepare_magnetogram_map(real_hmi_map).data)
 
 
@@ -113,7 +115,9 @@ def test_manifest_records_provenance_per_pair(stored):
     assert meta["mag_key"].startswith("jsoc:hmi.M_720s")
     assert meta["euv_file"] == "2021_06_01__00_01_29_132__SDO_AIA_AIA_304.jp2"
     assert "register: skipped: already level 1.5" in meta["euv_calibration"]
-    assert "exposure: skipped: byte-scaled display product" in meta["euv_calibration"]
+    assert "helioviewer: Helioviewer AIA 304 (hvs_version5.pro)" in meta["euv_calibration"]
+    assert "exposure: skipped: already a rate" in meta["euv_calibration"]
+    assert "CalibrationWarning: AIA degradation correction skipped" in meta["warnings"]
     assert meta["euv_quality"] == "0x40000000"
     assert "near-real-time" in meta["euv_quality_flags"]
     assert meta["mag_quality"] == "0x00010400"
@@ -125,6 +129,7 @@ def test_manifest_records_provenance_per_pair(stored):
     assert np.all(np.diff(quantiles) > 0)
     assert store.attrs["preprocessing"]["register"] is True
     assert store.attrs["preprocessing"]["degradation_table"] is False
+    assert store.attrs["input_preparation"]["aia_register"] is True
 
 
 def test_reference_distribution_is_written_beside_the_store(stored, store_dir):

@@ -6,7 +6,12 @@ import pytest
 from astropy.coordinates import SkyCoord
 from scipy import ndimage
 
-from sunpy_magnetogan.exceptions import UnsupportedInstrumentError
+from sunpy_magnetogan.data.inputs import prepare_input_map
+from sunpy_magnetogan.exceptions import (
+    CalibrationWarning,
+    UnsupportedInstrumentError,
+    UnsupportedProductError,
+)
 from sunpy_magnetogan.output import magnetogram_map
 from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
 
@@ -15,7 +20,9 @@ ON_DISK = [(0, 0), (-600, 300), (500, -500), (700, 500), (-200, -850)]
 
 @pytest.fixture(scope="module")
 def prepared_aia(real_aia304_map):
-    return prepare_euv_map(real_aia304_map)
+    # The Helioviewer byte scale is inverted first; offline, the degradation step is skipped.
+    with pytest.warns(CalibrationWarning, match="degradation"):
+        return prepare_input_map(real_aia304_map)
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +32,9 @@ def prepared_hmi(real_hmi_map):
 
 def test_real_aia_jp2_prepares_cleanly(real_aia304_map, prepared_aia):
     assert real_aia304_map.data.dtype == np.uint8  # the byte-scaled Helioviewer product
+    with pytest.raises(UnsupportedProductError, match="byte-scaled"):
+        prepare_euv_map(real_aia304_map)  # never read as if linear
+    assert prepared_aia.report["product"].startswith("aia-helioviewer-jp2")
     data = prepared_aia.data
     assert data.shape == (512, 512)
     assert np.all(np.isfinite(data))

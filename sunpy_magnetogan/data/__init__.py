@@ -11,7 +11,8 @@ The workflow (also the ``sunpy-magnetogan fetch`` and ``prepare`` commands):
    source (STEREO-A or -B) selects far-side inputs instead.
 2. `prepare_dataset` rejects bad observations (``QUALITY`` flags, eclipses, missing data;
    `~sunpy_magnetogan.data.calibrate`), calibrates AIA with aiapy, puts both images on the
-   model grid with the same code as inference (`prepare_input_map`) and writes a
+   model grid with the same code as inference (`prepare_input_map`, the one input
+   preparation; `~sunpy_magnetogan.data.inputs`) and writes a
    `~sunpy_magnetogan.pairs.PairStore` with per-pair provenance.
 3. Far-side EUVI images are calibrated and intercalibrated to the training data's AIA
    intensity distribution (`~sunpy_magnetogan.data.intercalibration`) by the same
@@ -40,6 +41,12 @@ from sunpy_magnetogan.data.download import (
     fetch_files,
     resolve_download_jobs,
 )
+from sunpy_magnetogan.data.inputs import (
+    InputPreparation,
+    calibrate_euv_map,
+    prepare_calibrated_map,
+    prepare_input_map,
+)
 from sunpy_magnetogan.data.intercalibration import (
     IntensityMapping,
     QuantileReference,
@@ -62,12 +69,11 @@ from sunpy_magnetogan.data.prepare import (
     PairInput,
     PreparedPair,
     PrepareReport,
-    calibrate_euv_map,
     prepare_dataset,
-    prepare_input_map,
     prepare_pair,
     prepare_pairs,
     reference_from_store,
+    training_preparation,
 )
 from sunpy_magnetogan.data.query import (
     SOURCES,
@@ -87,6 +93,7 @@ __all__ = [
     "DownloadManifest",
     "FetchReport",
     "FetchSummary",
+    "InputPreparation",
     "IntensityMapping",
     "PairInput",
     "PairPlan",
@@ -110,6 +117,7 @@ __all__ = [
     "month_chunks",
     "pair_records",
     "prep_aia_map",
+    "prepare_calibrated_map",
     "prepare_dataset",
     "prepare_input_map",
     "prepare_pair",
@@ -122,5 +130,6 @@ __all__ = [
     "select_farside",
     "select_nearest",
     "synoptic_times",
+    "training_preparation",
     "write_plan",
 ]

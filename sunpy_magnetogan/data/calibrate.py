@@ -27,6 +27,8 @@ import astropy.units as u
 import numpy as np
 
 from sunpy_magnetogan.exceptions import DataFetchError, InvalidDataError, QualityRejectedError
+from sunpy_magnetogan.helioviewer import is_helioviewer_product
+from sunpy_magnetogan.products import is_display_image
 from sunpy_magnetogan.validation import euv_instrument
 
 __all__ = [
@@ -475,7 +477,8 @@ def is_display_product(smap):
     """
     Whether a map holds byte-scaled display values rather than detector counts.
 
-    Helioviewer JPEG2000 files are 8-bit images made for display (``HV_*`` keywords);
+    Helioviewer JPEG2000 files (``HV_*`` keywords) not yet put back on a linear scale
+    (`~sunpy_magnetogan.helioviewer.linearize_helioviewer`), and any other 8-bit image;
     exposure normalisation and degradation correction do not apply to them.
 
     Parameters
@@ -486,7 +489,7 @@ def is_display_product(smap):
     -------
     bool
     """
-    return np.asarray(smap.data).dtype == np.uint8 or any(str(k).lower().startswith("hv_") for k in smap.meta)
+    return is_display_image(smap) or is_helioviewer_product(smap)
 
 
 def _history(meta, text):

@@ -1,19 +1,19 @@
 """
-From downloaded observations to training-ready pairs, with the inference preprocessing.
+From downloaded observations to training-ready pairs.
 
-`prepare_input_map` is the one EUV path shared by training and inference: instrument
-calibration (`~sunpy_magnetogan.data.calibrate.prep_aia_map` for AIA,
-`~sunpy_magnetogan.data.calibrate.calibrate_euvi_map` and the EUVI-to-AIA
-`~sunpy_magnetogan.data.intercalibration.intercalibrate_euvi` for EUVI) followed by
-`~sunpy_magnetogan.preprocess.prepare_euv_map`. Training pairs are made by
-`prepare_pair` (quality checks, that EUV path, and
+Every EUV image goes through the one input preparation shared with inference
+(`~sunpy_magnetogan.data.inputs.prepare_input_map`: product recognition, instrument
+calibration, the EUVI-to-AIA intercalibration, `~sunpy_magnetogan.preprocess.prepare_euv_map`).
+Training pairs are made by `prepare_pair` (quality checks, that EUV path, and
 `~sunpy_magnetogan.preprocess.prepare_magnetogram_map` for HMI, which also rotates the
 level-1 HMI image to solar north up in the same interpolation); `prepare_pairs` and
 `prepare_dataset` write them to a `~sunpy_magnetogan.pairs.PairStore` with the
-provenance of each pair as manifest columns, resumably. The dataset directory also
-receives ``prepare_log.jsonl`` (one line per pair: added, rejected or failed, and why)
-and ``euv_reference.json`` (the AIA intensity distribution of the training pairs, used
-to intercalibrate far-side EUVI inputs).
+provenance of each pair as manifest columns, resumably, and record the
+`~sunpy_magnetogan.data.inputs.InputPreparation` in the store's attributes (for the model
+card of a model trained on it). The dataset directory also receives ``prepare_log.jsonl``
+(one line per pair: added, rejected or failed, and why) and ``euv_reference.json`` (the
+AIA intensity distribution of the training pairs, used to intercalibrate far-side EUVI
+inputs).
 """
 
 import dataclasses
@@ -27,21 +27,19 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 
-from sunpy_magnetogan.data.calibrate import (
-    CalibrationResult,
-    QualityPolicy,
-    calibrate_euvi_map,
-    check_quality,
-    prep_aia_map,
+from sunpy_magnetogan.data.calibrate import QualityPolicy, check_quality
+from sunpy_magnetogan.data.inputs import (
+    InputPreparation,
+    calibrate_euv_map,
+    prepare_calibrated_map,
+    prepare_input_map,
 )
 from sunpy_magnetogan.data.intercalibration import (
     DEFAULT_LEVELS,
     QUIET_SUN_RADIUS,
     QuantileReference,
-    intercalibrate_euvi,
     quiet_sun_quantiles,
 )
-from sunpy_magnetogan.data.solo import intercalibrate_fsi
 from sunpy_magnetogan.exceptions import (
     InputMapError,
     MagnetoGANError,
@@ -51,8 +49,8 @@ from sunpy_magnetogan.exceptions import (
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.normalization import QuietSunNormalization
 from sunpy_magnetogan.pairs import PairStore
-from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
-from sunpy_magnetogan.validation import euv_instrument, read_map
+from sunpy_magnetogan.preprocess import prepare_magnetogram_map
+from sunpy_magnetogan.validation import read_map
 
 __all__ = [
     "LOG_FILE",
@@ -67,6 +65,7 @@ __all__ = [
     "prepare_pair",
     "prepare_pairs",
     "reference_from_store",
+    "training_preparation",
 ]
 
 log = logging.getLogger(__name__)
@@ -79,148 +78,6 @@ REFERENCE_FILE = "euv_reference.json"
 
 def _quantile_column(level):
     return f"euv_q{level:g}"
-
-
-def calibrate_euv_map(smap, *, reference=None, tables=None, register=True, allow_other_wavelengths=False):
-    """
-    The instrument-specific calibration step of the EUV path.
-
-    Parameters
-    ----------
-    smap : `~sunpy.map.GenericMap`
-        AIA, EUVI or EUI/FSI 304 A image (other instruments pass through unchanged).
-    reference : `~sunpy_magnetogan.data.intercalibration.QuantileReference`, optional
-        Required for EUVI and EUI/FSI: the AIA distribution to intercalibrate to
-        (`~sunpy_magnetogan.data.solo.intercalibrate_fsi` for FSI).
-    tables : `~sunpy_magnetogan.data.calibrate.CalibrationTables`, optional
-        AIA pointing and degradation tables.
-    register : bool, optional
-        Register level-1 AIA images with aiapy.
-    allow_other_wavelengths : bool, optional
-        Passed to the EUVI intercalibration.
-
-    Returns
-    -------
-    `~sunpy_magnetogan.data.calibrate.CalibrationResult`
-
-    Raises
-    ------
-    ValueError
-        If an EUVI or EUI/FSI map is given without ``reference``.
-
-    Examples
-    --------
-    >>> import sunpy.map
-    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
-    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
-    >>> from sunpy_magnetogan.data import calibrate_euv_map
-    >>> calibrated = calibrate_euv_map(aia)  # AIA: prep to level 1.5 (offline as far as possible)
-    >>> calibrated.map.unit
-    Unit("DN / s")
-    """
-    instrument = euv_instrument(smap)
-    if instrument == "AIA":
-        return prep_aia_map(smap, tables=tables, register=register)
-    if instrument == "EUVI":
-        if reference is None:
-            raise ValueError(
-                "EUVI images must be intercalibrated to the AIA distribution the model was trained on: pass "
-                "reference=QuantileReference.load('<dataset>/euv_reference.json') (or QuantileReference.from_maps)"
-            )
-        calibrated = calibrate_euvi_map(smap)
-        mapped = intercalibrate_euvi(
-            calibrated.map, reference=reference, allow_other_wavelengths=allow_other_wavelengths
-        )
-        steps = dict(calibrated.steps)
-        steps["intercalibration"] = (
-            f"done (gamma {mapped.meta['icalgamm']:.4f}, scale {mapped.meta['icalscal']:.4g}, "
-            f"reference {mapped.meta['icalref']})"
-        )
-        return CalibrationResult(mapped, steps)
-    if instrument == "FSI":
-        if reference is None:
-            raise ValueError(
-                "Solar Orbiter EUI/FSI images must be intercalibrated to the AIA distribution the model was "
-                "trained on: pass reference=QuantileReference.load('<dataset>/euv_reference.json')"
-            )
-        mapped = intercalibrate_fsi(smap, reference=reference)
-        steps = {
-            "calibration": "level 2 from the EUI pipeline (DN/s)",
-            "intercalibration": (
-                f"done (gamma {mapped.meta['icalgamm']:.4f}, scale {mapped.meta['icalscal']:.4g}, "
-                f"reference {mapped.meta['icalref']})"
-            ),
-        }
-        return CalibrationResult(mapped, steps)
-    return CalibrationResult(smap, {"calibration": "none (not an AIA, EUVI or EUI/FSI map)"})
-
-
-def prepare_input_map(
-    smap,
-    *,
-    grid=None,
-    normalization=None,
-    reference=None,
-    tables=None,
-    register=True,
-    allow_other_instruments=False,
-    allow_other_wavelengths=False,
-):
-    """
-    Calibrate an AIA or EUVI 304 A map and put it on the model grid, as for training.
-
-    This is the preprocessing the training pairs were made with; use it at inference
-    time so the model sees the same kind of data.
-
-    Parameters
-    ----------
-    smap : `~sunpy.map.GenericMap`
-        The EUV image.
-    grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
-        ``ModelGrid(512)`` by default.
-    normalization : `~sunpy_magnetogan.normalization.QuietSunNormalization` or `~sunpy_magnetogan.normalization.EUVNormalization`, optional
-        The model's EUV normalisation (the contrast to the quiet Sun by default).
-    reference : `~sunpy_magnetogan.data.intercalibration.QuantileReference`, optional
-        Required for EUVI and EUI/FSI (far side): the training data's AIA distribution.
-    tables : `~sunpy_magnetogan.data.calibrate.CalibrationTables`, optional
-        AIA calibration tables (pointing, degradation).
-    register : bool, optional
-        Register level-1 AIA images with aiapy.
-    allow_other_instruments, allow_other_wavelengths : bool, optional
-        As for `~sunpy_magnetogan.preprocess.prepare_euv_map`.
-
-    Returns
-    -------
-    `~sunpy_magnetogan.preprocess.PreparedImage`
-        ``report["calibration"]`` holds the calibration steps; the geometry keeps the
-        input's observer (SDO, STEREO-A or STEREO-B).
-
-    Examples
-    --------
-    >>> import sunpy.map
-    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
-    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
-    >>> from sunpy_magnetogan.data import prepare_input_map
-    >>> from sunpy_magnetogan.grid import ModelGrid
-    >>> prepared = prepare_input_map(aia, grid=ModelGrid(256))
-    >>> prepared.data.shape, float(prepared.data.min()), float(prepared.data.max())
-    ((256, 256), -1.0, 1.0)
-    """
-    calibrated = calibrate_euv_map(
-        smap,
-        reference=reference,
-        tables=tables,
-        register=register,
-        allow_other_wavelengths=allow_other_wavelengths,
-    )
-    prepared = prepare_euv_map(
-        calibrated.map,
-        grid=grid,
-        normalization=normalization,
-        allow_other_instruments=allow_other_instruments,
-        allow_other_wavelengths=allow_other_wavelengths,
-    )
-    return dataclasses.replace(prepared, report={**prepared.report, "calibration": dict(calibrated.steps)})
 
 
 @dataclass(frozen=True)
@@ -256,6 +113,23 @@ class PreparedPair:
         return self.euv.disk & self.mag.disk
 
 
+def training_preparation(preparation=None, register=None):
+    """
+    The input preparation of a training run: ``preparation`` (``InputPreparation()`` by
+    default) with ``aia_register`` set to ``register`` unless that is None.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.data.prepare import training_preparation
+    >>> training_preparation(register=True).aia_register
+    True
+    """
+    preparation = preparation or InputPreparation()
+    if register is None or bool(register) == preparation.aia_register:
+        return preparation
+    return dataclasses.replace(preparation, aia_register=bool(register))
+
+
 def _run_collecting_warnings(func, *args, **kwargs):
     """Run ``func``; return its result and the texts of the package's own warnings."""
     with warnings.catch_warnings(record=True) as caught:
@@ -279,6 +153,7 @@ def prepare_pair(
     normalization=None,
     tables=None,
     register=True,
+    preparation=None,
     policy=None,
     max_time_difference=15 * u.min,
     levels=DEFAULT_LEVELS,
@@ -298,8 +173,11 @@ def prepare_pair(
         The model's EUV normalisation (the contrast to the quiet Sun by default).
     tables : `~sunpy_magnetogan.data.calibrate.CalibrationTables`, optional
         AIA calibration tables; without them pointing and degradation are skipped.
-    register : bool, optional
-        Register level-1 AIA images with aiapy.
+    register : bool or None, optional
+        Register level-1 AIA images with aiapy (overrides ``preparation.aia_register``;
+        None keeps it).
+    preparation : `~sunpy_magnetogan.data.inputs.InputPreparation`, optional
+        The input preparation (``InputPreparation()`` by default).
     policy : `~sunpy_magnetogan.data.calibrate.QualityPolicy`, optional
         Quality rules (also the largest accepted fraction of the disk without data).
     max_time_difference : `~astropy.units.Quantity` or None, optional
@@ -340,10 +218,13 @@ def prepare_pair(
             f"the EUV ({euv_map.date.isot}) and magnetogram ({mag_map.date.isot}) observations are "
             f"{dt.to(u.min):.1f} apart, more than {u.Quantity(max_time_difference).to(u.min):.1f}"
         )
-    calibrated = calibrate_euv_map(euv_map, tables=tables, register=register)
+    preparation = training_preparation(preparation, register)
+    calibrated, calibration_warnings = _run_collecting_warnings(
+        calibrate_euv_map, euv_map, preparation=preparation, tables=tables
+    )
     quantiles = quiet_sun_quantiles(calibrated.map, levels=levels, max_radius=QUIET_SUN_RADIUS, grid=grid)
     euv, euv_warnings = _run_collecting_warnings(
-        prepare_euv_map, calibrated.map, grid=grid, normalization=normalization
+        prepare_calibrated_map, calibrated, grid=grid, normalization=normalization, preparation=preparation
     )
     mag, mag_warnings = _run_collecting_warnings(prepare_magnetogram_map, mag_map, grid=grid)
     for name, prepared in (("EUV", euv), ("magnetogram", mag)):
@@ -379,7 +260,7 @@ def prepare_pair(
             + ("" if crota2 is None else f" (CROTA2 = {float(crota2):.4f})")
         ),
         "dt_s": f"{dt.to_value(u.s):.1f}",
-        "warnings": " | ".join(euv_warnings + mag_warnings),
+        "warnings": " | ".join(calibration_warnings + euv_warnings + mag_warnings),
     }
     for level, value in zip(levels, quantiles, strict=True):
         meta[_quantile_column(level)] = f"{value:.6g}"
@@ -487,6 +368,7 @@ def prepare_pairs(
     normalization=None,
     tables=None,
     register=True,
+    preparation=None,
     policy=None,
     max_time_difference=15 * u.min,
     progress=False,
@@ -502,7 +384,7 @@ def prepare_pairs(
         Where they go (its grid size sets the grid).
     grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
         Must match the store's size; ``ModelGrid(store.grid_size)`` by default.
-    normalization, tables, register, policy, max_time_difference
+    normalization, tables, register, preparation, policy, max_time_difference
         As for `prepare_pair`.
     progress : bool, optional
         Show a progress bar.
@@ -547,6 +429,7 @@ def prepare_pairs(
                 normalization=normalization,
                 tables=tables,
                 register=register,
+                preparation=preparation,
                 policy=policy,
                 max_time_difference=max_time_difference,
             )
@@ -690,6 +573,7 @@ def prepare_dataset(
     normalization=None,
     tables=None,
     register=True,
+    preparation=None,
     policy=None,
     max_time_difference=15 * u.min,
     limit=None,
@@ -706,8 +590,9 @@ def prepare_dataset(
         The pair store (created, or extended when it exists with the same grid size).
     grid_size : int, optional
         N of the N x N arrays.
-    normalization, tables, register, policy, max_time_difference
-        As for `prepare_pair`.
+    normalization, tables, register, preparation, policy, max_time_difference
+        As for `prepare_pair`; the resulting input preparation is recorded in the store's
+        attributes (``preprocessing["input_preparation"]``).
     limit : int, optional
         Prepare at most this many (new or old) pairs, in plan order.
     progress : bool, optional
@@ -728,6 +613,7 @@ def prepare_dataset(
 
     policy = QualityPolicy() if policy is None else policy
     normalization = normalization or QuietSunNormalization()
+    preparation = training_preparation(preparation, register)
     inputs, missing = pair_inputs_from_fetch(fetch_dir)
     if limit is not None:
         inputs = inputs[: int(limit)]
@@ -739,10 +625,12 @@ def prepare_dataset(
         "magnetogram": "SDO/HMI line-of-sight (hmi.M_720s)",
         "grid": ModelGrid(grid_size).to_dict(),
         "euv_normalization": normalization.to_dict(),
+        "input_preparation": preparation.to_dict(),
         "preprocessing": {
-            "euv": "sunpy_magnetogan.data.prepare.prepare_input_map (aiapy prep + prepare_euv_map)",
+            "euv": "sunpy_magnetogan.data.inputs.prepare_input_map",
+            "input_preparation": preparation.to_dict(),
             "magnetogram": "sunpy_magnetogan.preprocess.prepare_magnetogram_map",
-            "register": bool(register),
+            "register": preparation.aia_register,
             "pointing_table": bool(tables is not None and tables.pointing is not None),
             "degradation_table": bool(tables is not None and tables.correction is not None),
             "quality_policy": policy.to_dict(),
@@ -757,7 +645,8 @@ def prepare_dataset(
         store,
         normalization=normalization,
         tables=tables,
-        register=register,
+        register=preparation.aia_register,
+        preparation=preparation,
         policy=policy,
         max_time_difference=max_time_difference,
         progress=progress,

@@ -56,6 +56,7 @@ import numpy as np
 from astropy.table import QTable, vstack
 from tqdm.auto import tqdm
 
+from sunpy_magnetogan.data.inputs import SYNTHETIC_PREPARATION, prepare_input_map
 from sunpy_magnetogan.exceptions import MagnetoGANError
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization
@@ -247,9 +248,12 @@ def _pair_id(seed, time, label, instrument):
 
 
 def _prepare(euv, mag, grid, normalization=None):
-    from sunpy_magnetogan.preprocess import prepare_euv_map, prepare_magnetogram_map
+    from sunpy_magnetogan.preprocess import prepare_magnetogram_map
 
-    prepared_euv = prepare_euv_map(euv, grid=grid, normalization=normalization)
+    # The one input preparation of training and inference (sunpy_magnetogan.data.inputs).
+    prepared_euv = prepare_input_map(
+        euv, grid=grid, normalization=normalization, preparation=SYNTHETIC_PREPARATION
+    )
     prepared_mag = prepare_magnetogram_map(mag, grid=grid)
     disk = prepared_euv.disk & prepared_mag.disk
     euv_data = np.where(disk, prepared_euv.data, np.float32(-1.0))
@@ -367,6 +371,7 @@ def write_synthetic_dataset(
         "benchmark": split == "benchmark" or (isinstance(split, str) and split in BENCHMARK_SPLIT),
         "magnetogram": "synthetic HMI, radial-field approximation, Gauss",
         "euv_normalization": euv_normalization.to_dict(),
+        "input_preparation": SYNTHETIC_PREPARATION.to_dict(),
     }
     store = _create_or_resume(path, grid_size, attrs)
     grid = ModelGrid(grid_size)
@@ -454,6 +459,7 @@ def write_time_series(
         "npix": int(npix),
         "series": [_series_dict(s) for s in series],
         "euv_normalization": euv_normalization.to_dict(),
+        "input_preparation": SYNTHETIC_PREPARATION.to_dict(),
     }
     store = _create_or_resume(path, grid_size, attrs)
     grid = ModelGrid(grid_size)

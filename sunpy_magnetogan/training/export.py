@@ -3,12 +3,13 @@ From a training run to a shippable model: generator weights + model card.
 
 Only the generator is exported (the discriminators are not needed to generate), as
 safetensors, with a card that makes the file self-describing: the architecture, the
-normalisations and the model grid the model was trained with, the training data, and the
-evaluation figures. The card's ``sha256`` is computed from the bytes written.
+normalisations, the input preparation and the model grid the model was trained with, the
+training data, and the evaluation figures. The card's ``sha256`` is computed from the bytes written.
 """
 
 import logging
 
+from sunpy_magnetogan.data.inputs import SYNTHETIC_PREPARATION, InputPreparation
 from sunpy_magnetogan.exceptions import TrainingConfigError
 from sunpy_magnetogan.normalization import euv_normalization_from_dict
 from sunpy_magnetogan.training.checkpoint import generator_from_checkpoint, load_checkpoint
@@ -25,6 +26,7 @@ def export_model(
     name,
     grid,
     euv_normalization=None,
+    preparation=None,
     description="",
     training_data="",
     metrics=None,
@@ -48,6 +50,10 @@ def export_model(
     euv_normalization : `~sunpy_magnetogan.normalization.EUVNormalization` or `~sunpy_magnetogan.normalization.QuietSunNormalization`, optional
         The EUV normalisation of the training data. By default the one recorded in the
         checkpoint (from the pair store's attributes); an error if there is none.
+    preparation : `~sunpy_magnetogan.data.inputs.InputPreparation`, optional
+        The input preparation of the training pairs. By default the one recorded in the
+        checkpoint; for checkpoints of stores that predate the record, the synthetic data
+        sets' (`~sunpy_magnetogan.data.inputs.SYNTHETIC_PREPARATION`), with a warning.
     description, training_data, version, license : str, optional
         Card fields.
     metrics : dict, optional
@@ -70,6 +76,16 @@ def export_model(
                 "them): pass euv_normalization"
             )
         euv_normalization = euv_normalization_from_dict(meta["euv_normalization"])
+    if preparation is None:
+        if meta.get("input_preparation"):
+            preparation = InputPreparation.from_dict(meta["input_preparation"])
+        else:
+            log.warning(
+                "the checkpoint of %s does not record its input preparation (its pair store predates it); "
+                "the card records that of the synthetic data sets",
+                run,
+            )
+            preparation = SYNTHETIC_PREPARATION
     card = {
         "name": name,
         "description": description,
@@ -79,6 +95,7 @@ def export_model(
             "euv": euv_normalization.to_dict(),
             "grid": grid.to_dict(),
         },
+        "preparation": preparation.to_dict(),
         "training_data": training_data,
         "metrics": dict(metrics or {}),
         "version": version,

@@ -312,6 +312,8 @@ class Trainer:
         # The EUV normalisation the pairs were written with travels with every checkpoint,
         # so that an exported model normalises its inputs as in training.
         self.euv_normalization = store.attrs.get("euv_normalization")
+        # Likewise the input preparation (sunpy_magnetogan.data.inputs), for the model card.
+        self.input_preparation = store.attrs.get("input_preparation")
         self.train_dataset = PairDataset(
             store,
             split=cfg.train_split,
@@ -411,6 +413,7 @@ class Trainer:
                 "scaler": self.scaler.state_dict() if self.scaler is not None else None,
                 "normalization": self.normalization.to_dict(),
                 "euv_normalization": self.euv_normalization,
+                "input_preparation": self.input_preparation,
                 "elapsed_s": self._elapsed(),
             }
             path = ckpt.save_checkpoint(

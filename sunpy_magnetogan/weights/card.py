@@ -73,6 +73,10 @@ class ModelCard:
     normalization : dict, optional
         How EUV input and magnetogram output are scaled (e.g. the Gauss <-> [-1, 1]
         transform and its parameters).
+    preparation : dict, optional
+        How input files are calibrated before that normalisation: the
+        `~sunpy_magnetogan.data.inputs.InputPreparation` the training pairs were made with,
+        which inference applies (empty for cards written before it was recorded).
     training_data : str, optional
         What the model was trained on (instruments, dates, number of pairs).
     metrics : dict, optional
@@ -114,6 +118,7 @@ class ModelCard:
     description: str = ""
     architecture: dict = dataclasses.field(default_factory=dict)
     normalization: dict = dataclasses.field(default_factory=dict)
+    preparation: dict = dataclasses.field(default_factory=dict)
     training_data: str = ""
     metrics: dict = dataclasses.field(default_factory=dict)
     urls: tuple = ()
@@ -148,7 +153,7 @@ class ModelCard:
         for key in ("description", "training_data", "license", "version"):
             if not isinstance(getattr(self, key), str):
                 fail(f"{key} must be a string, not {type(getattr(self, key)).__name__}")
-        for key in ("architecture", "normalization", "metrics", "calibration"):
+        for key in ("architecture", "normalization", "preparation", "metrics", "calibration"):
             value = getattr(self, key)
             if not isinstance(value, dict):
                 fail(f"{key} must be a dict, not {type(value).__name__}")
