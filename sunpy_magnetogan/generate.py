@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from sunpy_magnetogan.exceptions import BatchError, DeviceError, MagnetoGANError, OutputPathError
 from sunpy_magnetogan.data.inputs import InputPreparation, prepare_input_map
+from sunpy_magnetogan.exceptions import BatchError, DeviceError, MagnetoGANError, OutputPathError
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.normalization import (
     EUVNormalization,
