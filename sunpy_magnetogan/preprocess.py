@@ -29,7 +29,7 @@ from sunpy_magnetogan.normalization import QuietSunNormalization
 from sunpy_magnetogan.products import is_display_image, magnetogram_to_hmi_scale
 from sunpy_magnetogan.validation import validate_euv_map, validate_magnetogram_map
 
-__all__ = ["PreparedImage", "prepare_euv_map", "prepare_magnetogram_map"]
+__all__ = ["PreparedImage", "masked_as_nan", "prepare_euv_map", "prepare_magnetogram_map"]
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +89,46 @@ def _count_on_disk(mask, geometry):
     )
 
 
+def masked_as_nan(smap):
+    """
+    The map with the pixels under its sunpy ``mask`` set to NaN (and no mask).
+
+    Masked pixels are invalid input, like NaN; making them NaN before any calibration
+    step (which may resample the image and would drop a mask) keeps them invalid to the end.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+
+    Returns
+    -------
+    `~sunpy.map.GenericMap`
+        ``smap`` itself when nothing is masked.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sunpy.map
+    >>> from sunpy_magnetogan.preprocess import masked_as_nan
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304
+    >>> aia = sunpy.map.Map(SAMPLE_AIA304)
+    >>> mask = np.zeros(aia.data.shape, bool)
+    >>> mask[:10] = True
+    >>> int(np.isnan(masked_as_nan(sunpy.map.Map(aia.data, aia.meta, mask=mask)).data).sum())
+    10240
+    """
+    if smap.mask is None or not np.any(smap.mask):
+        return smap
+    data = np.asarray(smap.data, dtype=np.float32 if smap.data.dtype.itemsize <= 4 else np.float64)
+    data = np.where(np.broadcast_to(smap.mask, data.shape), np.nan, data).astype(data.dtype)
+    return smap._new_instance(data, smap.meta.copy(), plot_settings=smap.plot_settings)
+
+
 def _resample_checked(smap, data, grid, kind):
     """Shared part of the EUV and magnetogram paths: geometry, bad pixels, coverage."""
     geometry = geometry_from_map(smap, grid)
     if smap.mask is not None and np.any(smap.mask):
-        # Masked pixels (sunpy's ``mask``) are invalid input, like NaN.
+        # Masked pixels (sunpy's ``mask``) are invalid input, like NaN (see masked_as_nan).
         data = np.where(np.broadcast_to(smap.mask, data.shape), np.float32(np.nan), data)
     nonfinite = ~np.isfinite(data)
     report = {"nonfinite_on_disk": 0}

@@ -47,7 +47,7 @@ from sunpy_magnetogan.exceptions import (
     warn_user,
 )
 from sunpy_magnetogan.helioviewer import is_helioviewer_product, linearize_helioviewer
-from sunpy_magnetogan.preprocess import prepare_euv_map
+from sunpy_magnetogan.preprocess import masked_as_nan, prepare_euv_map
 from sunpy_magnetogan.products import identify_euv_product, saturated_fraction
 from sunpy_magnetogan.validation import validate_euv_map
 
@@ -382,6 +382,7 @@ def calibrate_euv_map(
     ('synthetic-aia: sunpy-magnetogan synthetic Sun', Unit("DN / s"))
     """
     preparation = preparation or InputPreparation()
+    smap = masked_as_nan(smap)  # before any step that resamples the image and drops the mask
     instrument = validate_euv_map(
         smap, allow_other_instruments=allow_other_instruments, allow_other_wavelengths=allow_other_wavelengths
     )
