@@ -53,8 +53,11 @@ class _HelpFormatter(argparse.HelpFormatter):
         if (
             "%(default)" in text
             or "default" in text.lower()
-            or default in (None, False, argparse.SUPPRESS)
-            or action.option_strings == []
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or isinstance(action, argparse._CountAction)
+            or not action.option_strings
         ):
             return text
         if isinstance(default, list | tuple):
