@@ -103,6 +103,8 @@ def test_user_mistakes_are_one_line_and_exit_code_2(tiny_model, aia_file, tmp_pa
 def test_debug_shows_the_traceback(tmp_path):
     with pytest.raises(FileNotFoundError):
         main(["--debug", "generate", str(tmp_path / "missing.fits"), "-o", str(tmp_path)])
+    with pytest.raises(FileNotFoundError):  # also after the command
+        main(["generate", str(tmp_path / "missing.fits"), "-o", str(tmp_path), "--debug", "-v"])
 
 
 def test_train_on_a_missing_dataset_leaves_no_run_folder(tmp_path, capsys):
