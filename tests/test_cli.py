@@ -1,6 +1,5 @@
 """The sunpy-magnetogan command line: each command's main path and its error path."""
 
-import argparse
 import logging
 import os
 import subprocess
@@ -126,6 +125,8 @@ def test_user_mistakes_are_one_line_and_exit_code_2(tiny_model, aia_file, tmp_pa
 def test_debug_shows_the_traceback(tmp_path):
     with pytest.raises(FileNotFoundError):
         main(["--debug", "generate", str(tmp_path / "missing.fits"), "-o", str(tmp_path)])
+    with pytest.raises(FileNotFoundError):  # also after the command
+        main(["generate", str(tmp_path / "missing.fits"), "-o", str(tmp_path), "--debug", "-v"])
 
 
 def test_train_on_a_missing_dataset_leaves_no_run_folder(tmp_path, capsys):
@@ -187,7 +188,10 @@ def test_every_option_help_states_its_default():
     parsers.update({f"models {k}": v for k, v in models.choices.items()})
     for name, sub_parser in parsers.items():
         for action in sub_parser._actions:
-            if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+            flag = action.nargs == 0  # --help, --version, -v, store_true...
+            # Options with a value, and numbers whose default comes from elsewhere (--steps).
+            has_default = action.default is not None or action.type in (int, float)
+            if action.option_strings and not flag and not action.required and has_default:
                 option_help = sub_parser._get_formatter()._expand_help(action)
                 assert "default" in option_help.lower(), (name, action.option_strings)
 

@@ -53,8 +53,11 @@ class _HelpFormatter(argparse.HelpFormatter):
         if (
             "%(default)" in text
             or "default" in text.lower()
-            or default in (None, False, argparse.SUPPRESS)
-            or action.option_strings == []
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or isinstance(action, argparse._CountAction)
+            or not action.option_strings
         ):
             return text
         if isinstance(default, list | tuple):
@@ -78,24 +81,34 @@ def build_parser():
         formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="more log output: -v this package's progress notes, -vv debug and the libraries' notes",
-    )
-    parser.add_argument(
-        "--debug", action="store_true", help="show the full traceback of an error instead of one line"
-    )
+    _add_common_options(parser, default_verbose=0, default_debug=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"{__name__}.{name}")
         sub_parser = module.add_parser(sub)
+        # Also after the command (``generate ... -v --debug``); unset there, they keep the
+        # values given before it.
+        _add_common_options(sub_parser, default_verbose=argparse.SUPPRESS, default_debug=argparse.SUPPRESS)
         _set_formatter(sub_parser)
         sub_parser.set_defaults(_run=module.run)
     return parser
+
+
+def _add_common_options(parser, *, default_verbose, default_debug):
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default_verbose,
+        help="more log output: -v this package's progress notes, -vv debug and the libraries' notes",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default_debug,
+        help="show the full traceback of an error instead of one line",
+    )
 
 
 def _set_formatter(parser):

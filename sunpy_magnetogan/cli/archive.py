@@ -47,11 +47,18 @@ def add_parser(subparsers):
         metavar="ADDRESS",
         help="Dask scheduler address (default: a local cluster)",
     )
-    parser.add_argument("--workers", type=int, default=None, help="worker processes of the local cluster")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes of the local cluster (default: Dask's, one per CPU core / --threads-per-worker)",
+    )
     parser.add_argument(
         "--threads-per-worker", type=int, default=1, help="tasks at once per local worker (default: 1)"
     )
-    parser.add_argument("--torch-threads", type=int, default=None, help="torch threads per worker process")
+    parser.add_argument(
+        "--torch-threads", type=int, default=None, help="torch threads per worker process (default: torch's)"
+    )
     parser.add_argument("--retries", type=int, default=2, help="retries of a failing file (default: 2)")
     parser.add_argument("--device", default="cpu", help="torch device of the workers (default: cpu)")
     parser.add_argument(

@@ -11,7 +11,7 @@ __all__ = ["add_parser", "collect_info", "run"]
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "info",
-        help="show versions, devices and cache location",
+        help="show versions, the weights cache and the models (--devices: what torch sees)",
         description=(
             "Show the versions of sunpy-magnetogan and its main dependencies, the weights cache "
             "and the registered models; with --devices also what torch sees (CUDA GPUs), which "

@@ -48,7 +48,9 @@ def add_parser(subparsers):
     parser.add_argument(
         "--max-dt", type=float, default=15.0, help="largest AIA-HMI time difference in minutes (default: 15)"
     )
-    parser.add_argument("--limit", type=int, default=None, help="prepare at most this many pairs")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="prepare at most this many pairs (default: all)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 

@@ -32,7 +32,12 @@ def add_parser(subparsers):
         choices=SPLIT_NAMES,
         help="benchmark split(s) to write (repeatable; default: train and test)",
     )
-    parser.add_argument("--max-pairs", type=int, default=None, help="at most this many pairs per split")
+    parser.add_argument(
+        "--max-pairs",
+        type=int,
+        default=None,
+        help="at most this many new pairs per split (default: all of the split)",
+    )
     parser.add_argument("--npix", type=int, default=512, help="size of the synthetic instrument images")
     parser.add_argument("--grid-size", type=int, default=512, help="size of the model grid")
     parser.add_argument(

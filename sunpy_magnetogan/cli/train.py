@@ -64,9 +64,13 @@ def add_parser(subparsers):
         help="named configuration (default: compact, or the run's own config.toml with --resume)",
     )
     parser.add_argument("--config", type=Path, help="TOML/YAML file overriding [model] and [train] fields")
-    parser.add_argument("--steps", type=int, help="total number of training steps")
-    parser.add_argument("--batch-size", type=int, help="pairs per step and per process")
-    parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument(
+        "--steps", type=int, help="total number of training steps (default: the preset's or --config's)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, help="pairs per step and per process (default: the preset's or --config's)"
+    )
+    parser.add_argument("--seed", type=int, help="random seed (default: the preset's or --config's)")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default: auto)")
     parser.add_argument(
         "--resume", action="store_true", help="continue from the newest valid checkpoint in --out"
