@@ -86,7 +86,8 @@ class InputPreparation:
     euvi_intercalibration : {"off", "quantile-reference"}
         Map EUVI intensities to AIA's with a power law fitted to quiet-Sun percentiles
         (`~sunpy_magnetogan.data.intercalibration`), or not (models trained on EUVI images
-        prepared without it, like the synthetic ones).
+        prepared without it, like the synthetic ones). Solar Orbiter EUI/FSI images follow
+        the same setting.
     euvi_reference : dict or None
         The AIA reference distribution (`QuantileReference.to_dict`) for
         ``"quantile-reference"``; without it the caller must pass ``reference``.
@@ -315,6 +316,9 @@ def _calibrate_euvi(smap, preparation, reference, allow_other_wavelengths, steps
 def _calibrate_fsi(smap, preparation, reference, steps):
     """Solar Orbiter EUI/FSI level 2 (DN/s): intercalibrated to the AIA distribution like EUVI."""
     steps["calibration"] = "level 2 from the EUI pipeline (DN/s)"
+    if preparation.euvi_intercalibration == "off":  # FSI follows the EUVI setting
+        steps["intercalibration"] = "off (the model's preparation has none)"
+        return smap
     reference = reference if reference is not None else preparation.reference()
     if reference is None:
         raise ValueError(

@@ -458,7 +458,7 @@ def load_checkpoint(path, *, map_location="cpu", verify=True):
     >>> from sunpy_magnetogan.training import load_checkpoint
     >>> checkpoint = load_checkpoint(tmp_path / "run")
     >>> checkpoint["step"], sorted(checkpoint["meta"]["model_config"])[:3]
-    (250, ['detach_between_levels', 'discriminator', 'discriminator_kwargs'])
+    (250, ['cycle_frame', 'detach_between_levels', 'discriminator'])
     """
     path = Path(path)
     if not (path / _SIDECAR).is_file():
