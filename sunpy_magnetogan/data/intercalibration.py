@@ -433,13 +433,52 @@ def intercalibrate_euvi(
         raise TypeError(f"intercalibrate_euvi maps STEREO/EUVI images to AIA; got a {instrument} map")
     if not isinstance(reference, QuantileReference):
         raise TypeError(f"reference must be a QuantileReference, got {type(reference).__name__}")
+    return match_reference_distribution(smap, reference, label="EUVI", grid=grid, gamma_range=gamma_range)
+
+
+def match_reference_distribution(smap, reference, *, label, grid=None, gamma_range=(0.25, 4.0)):
+    """
+    Map an image's intensities onto a reference distribution with a fitted power law.
+
+    The step shared by every instrument intercalibrated to AIA (`intercalibrate_euvi`,
+    `~sunpy_magnetogan.data.solo.intercalibrate_fsi`): quiet-Sun percentiles of the image
+    fitted to those of ``reference``, the fit checked and recorded in the header.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.GenericMap`
+        A validated EUV image in DN/s.
+    reference : `QuantileReference`
+        The distribution to match.
+    label : str
+        The instrument's name in messages and ``HISTORY`` (``"EUVI"``, ``"EUI/FSI"``).
+    grid : `~sunpy_magnetogan.grid.ModelGrid`, optional
+        Grid the percentiles are measured on (``ModelGrid(reference.grid_size)`` by default).
+    gamma_range : tuple of float, optional
+        Accepted range of the fitted exponent.
+
+    Returns
+    -------
+    `~sunpy.map.GenericMap`
+        Same class, observer, date and WCS; AIA-equivalent DN/s (float32); the fit in the
+        ``ICAL*`` keywords and ``HISTORY``.
+
+    Raises
+    ------
+    TypeError
+        If ``reference`` is not a `QuantileReference`.
+    InvalidDataError
+        If the fitted exponent is outside ``gamma_range``.
+    """
+    if not isinstance(reference, QuantileReference):
+        raise TypeError(f"reference must be a QuantileReference, got {type(reference).__name__}")
     grid = grid or ModelGrid(reference.grid_size)
     source = quiet_sun_quantiles(smap, levels=reference.levels, max_radius=reference.max_radius, grid=grid)
     mapping = fit_intensity_mapping(source, reference.values)
     low, high = gamma_range
     if not low <= mapping.gamma <= high:
         raise InvalidDataError(
-            f"the EUVI-to-AIA power law fitted for {smap.date.isot} has gamma = {mapping.gamma:.3g}, "
+            f"the {label}-to-AIA power law fitted for {smap.date.isot} has gamma = {mapping.gamma:.3g}, "
             f"outside the accepted {low}..{high}; the image is unlike the reference distribution"
         )
     meta = smap.meta.copy()
@@ -452,7 +491,8 @@ def intercalibrate_euvi(
         f"{reference.instrument} {reference.wavelength:g}A {reference.date_start[:10]}/{reference.date_end[:10]} "
         f"n={reference.n_images}"
     )
-    history = f"EUVI to AIA-304 intercalibration: I = {mapping.scale:.5g} * I_EUVI**{mapping.gamma:.4f}"
+    short = label.split("/")[-1]
+    history = f"{label} to AIA-304 intercalibration: I = {mapping.scale:.5g} * I_{short}**{mapping.gamma:.4f}"
     meta["history"] = f"{meta.get('history', '')}\n{history}".strip()
     log.info("%s: %s (rms log residual %.3f)", smap.date.isot, history, mapping.rms_log_residual)
-    return smap._new_instance(mapping(smap.data), meta, plot_settings=smap.plot_settings)
+    return smap._new_instance(mapping(np.asarray(smap.data)), meta, plot_settings=smap.plot_settings)

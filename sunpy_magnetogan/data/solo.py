@@ -46,13 +46,8 @@ import numpy as np
 import sunpy.map
 from astropy.time import Time
 
-from sunpy_magnetogan.data.intercalibration import (
-    QuantileReference,
-    fit_intensity_mapping,
-    quiet_sun_quantiles,
-)
-from sunpy_magnetogan.exceptions import DataFetchError, InputMapError, InvalidDataError
-from sunpy_magnetogan.grid import ModelGrid
+from sunpy_magnetogan.data.intercalibration import match_reference_distribution
+from sunpy_magnetogan.exceptions import DataFetchError, InputMapError
 from sunpy_magnetogan.validation import validate_euv_map
 
 __all__ = [
@@ -189,31 +184,7 @@ def intercalibrate_fsi(smap, *, reference, grid=None, gamma_range=(0.25, 4.0)):
     """
     if validate_euv_map(smap) != "FSI":
         raise TypeError(f"intercalibrate_fsi maps Solar Orbiter EUI/FSI images to AIA; got {smap.nickname}")
-    if not isinstance(reference, QuantileReference):
-        raise TypeError(f"reference must be a QuantileReference, got {type(reference).__name__}")
-    grid = grid or ModelGrid(reference.grid_size)
-    source = quiet_sun_quantiles(smap, levels=reference.levels, max_radius=reference.max_radius, grid=grid)
-    mapping = fit_intensity_mapping(source, reference.values)
-    low, high = gamma_range
-    if not low <= mapping.gamma <= high:
-        raise InvalidDataError(
-            f"the FSI-to-AIA power law fitted for {smap.date.isot} has gamma = {mapping.gamma:.3g}, "
-            f"outside the accepted {low}..{high}; the image is unlike the reference distribution"
-        )
-    meta = smap.meta.copy()
-    meta["bunit"] = "DN/s"
-    meta["icalmeth"] = "quiet-Sun percentile power law (sunpy-magnetogan)"
-    meta["icalgamm"] = mapping.gamma
-    meta["icalscal"] = mapping.scale
-    meta["icalrms"] = mapping.rms_log_residual
-    meta["icalref"] = (
-        f"{reference.instrument} {reference.wavelength:g}A {reference.date_start[:10]}/{reference.date_end[:10]} "
-        f"n={reference.n_images}"
-    )
-    history = f"EUI/FSI to AIA-304 intercalibration: I = {mapping.scale:.5g} * I_FSI**{mapping.gamma:.4f}"
-    meta["history"] = f"{meta.get('history', '')}\n{history}".strip()
-    log.info("%s: %s (rms log residual %.3f)", smap.date.isot, history, mapping.rms_log_residual)
-    return smap._new_instance(mapping(np.asarray(smap.data)), meta, plot_settings=smap.plot_settings)
+    return match_reference_distribution(smap, reference, label="EUI/FSI", grid=grid, gamma_range=gamma_range)
 
 
 def phi_to_hmi(smap, *, factor, reference):
