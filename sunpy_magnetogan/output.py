@@ -137,7 +137,7 @@ def confidence_map(probability, magnetogram):
     -------
     `~sunpy.map.GenericMap`
         Dimensionless probabilities in [0, 1] (float32), NaN where the magnetogram is NaN,
-        ``CONTENT = 'POLARITY CONFIDENCE'``; colour map ``RdYlGn`` from 0.5 to 1.
+        ``CONTENT = 'POLARITY CONFIDENCE'``; colour map ``viridis`` from 0.5 (a coin flip) to 1.
 
     Examples
     --------
@@ -164,7 +164,7 @@ def confidence_map(probability, magnetogram):
         f"probability that the sign of {magnetogram.meta.get('mganmodl', '?')}'s field is right"
     )
     smap = sunpy.map.Map(data, header)
-    smap.plot_settings["cmap"] = "RdYlGn"
+    smap.plot_settings["cmap"] = "viridis"
     smap.plot_settings["norm"] = None
     smap.plot_settings["vmin"], smap.plot_settings["vmax"] = 0.5, 1.0
     return smap
