@@ -7,7 +7,7 @@ from Hale's and Joy's laws, through the cycle frame of the observation date
 model's own sign is wrong for a region of the right cycle (weak or complex fields,
 regions that break Hale's law), or the flux belongs to the other of two overlapping cycles
 near a minimum. `PolarityCalibration` turns both into a per-pixel probability that the
-sign is right:
+sign is right::
 
     p = p_cycle * q(|B|) + (1 - p_cycle) * (1 - q(|B|))
 
