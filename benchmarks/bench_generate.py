@@ -82,7 +82,8 @@ def _child(args):
                 preparation=InputPreparation.from_card(loaded.card),
             )
             t1 = time.perf_counter()
-            field = loaded.predict(prepared.data[np.newaxis])[0]
+            frame = loaded.frame(prepared.geometry).sign[np.newaxis] if loaded.cycle_frame else None
+            field = loaded.predict(prepared.data[np.newaxis], frame=frame)[0]
             t2 = time.perf_counter()
             magnetogram_map(field, prepared.geometry, model_name=loaded.name, valid=prepared.disk)
             t3 = time.perf_counter()

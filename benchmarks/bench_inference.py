@@ -186,7 +186,11 @@ def bench_generation(preset, *, device, size, repeat, workdir):
     a = torch.randn(2048, 2048, device=device)
     b = torch.randn(2048, 2048, device=device)
     matmul_flops = 2 * 2048**3
-    tasks = {path: (lambda m=m: m.predict(batch, precision="fp32")) for path, m in models.items()}
+    # A cycle-frame model multiplies its output by the frame sign: all +1 here (a timing run).
+    frame = np.ones_like(batch)
+    tasks = {
+        path: (lambda m=m: m.predict(batch, precision="fp32", frame=frame)) for path, m in models.items()
+    }
     tasks["matmul"] = lambda: a @ b
     for task in tasks.values():  # warm-up
         task()
@@ -201,10 +205,10 @@ def bench_generation(preset, *, device, size, repeat, workdir):
             if sync:
                 sync()
             times[key].append(time.perf_counter() - start)
-    reference = models["plain"].predict(batch, precision="fp32")
+    reference = models["plain"].predict(batch, precision="fp32", frame=np.ones_like(batch))
     rows = []
     for path in ("plain", "optimised"):
-        result = models[path].predict(batch, precision="fp32")
+        result = models[path].predict(batch, precision="fp32", frame=np.ones_like(batch))
         stats = _stats(times[path])
         ratios = [t * matmul_flops / m / flops for t, m in zip(times[path], times["matmul"], strict=True)]
         rows.append(
@@ -232,9 +236,9 @@ def bench_memory(preset, *, path, device, size, workdir):
     name, _ = _register_random_model(preset, workdir)
     batch = np.random.default_rng(0).uniform(-1, 1, (1, size, size)).astype(np.float32)
     loaded = load_model(name, device=device, optimize=path == "optimised")
-    loaded.predict(batch, precision="fp32")
+    loaded.predict(batch, precision="fp32", frame=np.ones_like(batch))
     reset_peak_memory(device)
-    loaded.predict(batch, precision="fp32")
+    loaded.predict(batch, precision="fp32", frame=np.ones_like(batch))
     return [{"preset": preset, "path": path, "peak MB": peak_memory_mb(device)}]
 
 
@@ -251,8 +255,8 @@ def bench_cuda_throughput(preset, *, batch_sizes, repeat, workdir, compile=False
     rate = matmul_rate("cuda", dtype=torch.bfloat16, size=8192, repeat=10)
     rng = np.random.default_rng(0)
     sample = rng.uniform(-1, 1, (1, size, size)).astype(np.float32)
-    cpu_result = cpu.predict(sample, precision="fp32")
-    gpu_result = gpu.predict(sample, precision="bf16")
+    cpu_result = cpu.predict(sample, precision="fp32", frame=np.ones_like(sample))
+    gpu_result = gpu.predict(sample, precision="bf16", frame=np.ones_like(sample))
     agreement = float(np.linalg.norm(gpu_result - cpu_result) / np.linalg.norm(cpu_result))
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
         cpu.generator(torch.from_numpy(sample).unsqueeze(1))
@@ -262,7 +266,7 @@ def bench_cuda_throughput(preset, *, batch_sizes, repeat, workdir, compile=False
         batch = rng.uniform(-1, 1, (batch_size, size, size)).astype(np.float32)
         reset_peak_memory("cuda")
         stats = _timed(
-            lambda batch=batch: gpu.predict(batch, precision="bf16"),
+            lambda batch=batch: gpu.predict(batch, precision="bf16", frame=np.ones_like(batch)),
             repeat=repeat,
             warmup=3,
             sync=torch.cuda.synchronize,

@@ -47,7 +47,9 @@ def make_pairs(path, *, grid_size=512, n_pairs=4, seed=0):
             mag += rng.uniform(-2500, 2500) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * width**2))
         mag = mag * disk
         euv = np.where(disk, 0.8 * np.tanh(np.abs(mag) / 300.0) - 0.5, -1.0)
-        store.add(f"bench{i}", euv=euv, mag=mag, disk=disk, split="train")
+        store.add(
+            f"bench{i}", euv=euv, mag=mag, disk=disk, split="train", meta={"date": "2014-06-01T00:00:00"}
+        )
     return store
 
 
