@@ -25,6 +25,7 @@ from pathlib import Path
 
 import astropy.units as u
 import numpy as np
+from sunpy.coordinates import sun
 
 from sunpy_magnetogan.exceptions import InvalidDataError, MagnetoGANError
 from sunpy_magnetogan.grid import ModelGrid
@@ -300,7 +301,8 @@ def pair_cycle_frame(meta, grid_size):
     ----------
     meta : dict
         The pair's manifest row: ``date``, and the observer's heliographic latitude in
-        degrees as ``crlt_obs`` or ``hglt_obs`` (0 when neither is recorded).
+        degrees as ``crlt_obs`` or ``hglt_obs`` (when neither is recorded, the Earth's B0
+        angle at the date: an observer on the Sun-Earth line is assumed).
     grid_size : int
         The store's grid size.
 
@@ -322,5 +324,6 @@ def pair_cycle_frame(meta, grid_size):
     """
     if not meta.get("date"):
         raise MagnetoGANError(f"pair {meta.get('pair_id')!r} has no date: its cycle frame cannot be known")
-    b0 = float(meta.get("crlt_obs") or meta.get("hglt_obs") or 0.0)
-    return cycle_frame(ModelGrid(grid_size).latitude_array(b0 * u.deg), meta["date"])
+    recorded = meta.get("crlt_obs") or meta.get("hglt_obs")
+    b0 = float(recorded) * u.deg if recorded not in (None, "") else sun.B0(meta["date"])
+    return cycle_frame(ModelGrid(grid_size).latitude_array(b0), meta["date"])

@@ -241,6 +241,9 @@ def prepare_pair(
         "euv_instrument": str(euv_map.instrument),
         "euv_wavelength": f"{euv_map.wavelength.to_value(u.AA):g}",
         "euv_date": euv_map.date.isot,
+        # The observer's heliographic latitude (B0): with the date it gives each pixel's cycle
+        # frame (`~sunpy_magnetogan.pairs.pair_cycle_frame`).
+        "hglt_obs": f"{euv.geometry.observer.lat.to_value(u.deg):.6f}",
         "euv_level": "" if euv_map.processing_level is None else f"{float(euv_map.processing_level):g}",
         "euv_exptime": "" if euv_map.exposure_time is None else f"{euv_map.exposure_time.to_value(u.s):g}",
         "euv_calibration": calibrated.describe(),
