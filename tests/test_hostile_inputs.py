@@ -116,3 +116,49 @@ def test_strip_resampling_matches_the_whole_image_sums(dtype, roll, monkeypatch)
     # and the result is the direct average: a constant image stays constant where valid
     flat = resample_from_input(np.full(data.shape, 7, dtype), geometry)
     np.testing.assert_allclose(flat[0][flat[1]], 7, rtol=1e-6)
+
+
+def _hostile_files(directory):
+    """A good file, three hostile ones (observer inside the Sun, BUNIT G, 16 px), a good file."""
+    good = make_test_map(256)
+    paths = [directory / f"{name}.fits" for name in ("good_1", "inside", "gauss", "tiny", "good_2")]
+    good.save(paths[0])
+    _with(good, dsun_obs=good.meta["rsun_ref"] / 2).save(paths[1])
+    _with(good, bunit="G").save(paths[2])
+    good.resample([16, 16] * u.pix).save(paths[3])
+    good.save(paths[4])
+    return paths
+
+
+def test_hostile_files_in_a_batch_are_reported_and_skipped(tiny_model, tmp_path):
+    from sunpy_magnetogan.exceptions import BatchError
+    from sunpy_magnetogan.generate import generate_magnetograms
+
+    inputs = _hostile_files(tmp_path)
+    out_dir = tmp_path / "out"
+    with pytest.raises(BatchError) as info:
+        list(
+            generate_magnetograms(inputs, model=tiny_model, device="cpu", output_dir=out_dir, progress=False)
+        )
+    assert sorted(p.name for p in out_dir.iterdir()) == ["good_1_magnetogram.fits", "good_2_magnetogram.fits"]
+    failures = {label.rsplit("/", 1)[-1]: type(error) for label, error in info.value.failures}
+    assert failures == {
+        "inside.fits": ImpossibleGeometryError,
+        "gauss.fits": InvalidUnitError,
+        "tiny.fits": LowResolutionError,
+    }
+    assert "3 input(s) failed (2 generated)" in str(info.value)
+
+
+def test_hostile_file_stops_a_batch_by_option_keeping_what_was_written(tiny_model, tmp_path):
+    from sunpy_magnetogan.generate import generate_magnetograms
+
+    inputs = _hostile_files(tmp_path)
+    out_dir = tmp_path / "out"
+    with pytest.raises(ImpossibleGeometryError, match="inside the Sun"):
+        list(
+            generate_magnetograms(
+                inputs, model=tiny_model, device="cpu", output_dir=out_dir, progress=False, on_error="raise"
+            )
+        )
+    assert [p.name for p in out_dir.iterdir()] == ["good_1_magnetogram.fits"]
