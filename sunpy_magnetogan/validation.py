@@ -351,6 +351,11 @@ def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelen
         )
         instrument = "OTHER"
     wavelength = smap.wavelength
+    if wavelength is not None and not wavelength.unit.is_equivalent(u.AA, equivalencies=u.spectral()):
+        raise MissingMetadataError(
+            f"the {smap.instrument or 'input'} map's wavelength is {wavelength:g} (WAVELNTH = "
+            f"{smap.meta.get('wavelnth')!r}, WAVEUNIT = {smap.meta.get('waveunit')!r}), not a wavelength"
+        )
     if wavelength is None or not np.isclose(
         wavelength.to_value(u.AA, equivalencies=u.spectral()),
         EUV_WAVELENGTH.to_value(u.AA),

@@ -78,6 +78,14 @@ def test_wrong_or_nonsense_units_are_refused(aia, bunit, what):
     assert "DN" in str(info.value)
 
 
+@pytest.mark.parametrize("waveunit", ["", "G"])
+def test_a_wavelength_in_no_length_unit_is_refused(aia, waveunit):
+    # found by the large fuzz run: WAVEUNIT = '' made the wavelength dimensionless
+    smap = sunpy.map.GenericMap(aia.data, {**aia.meta, "waveunit": waveunit})  # sunpy's AIAMap refuses it
+    with pytest.raises(MissingMetadataError, match="not a wavelength"):
+        validate_euv_map(smap, allow_other_wavelengths=True)
+
+
 @pytest.mark.parametrize("bunit", ["DN", "DN/s", "DN/S", "ct / s", "DN s-1 pix-1", "photon"])
 def test_count_units_are_accepted(aia, bunit):
     assert validate_euv_map(_with(aia, bunit=bunit)) == "AIA"
