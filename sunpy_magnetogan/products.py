@@ -220,7 +220,7 @@ def _disk_pixels(smap):
     except (AttributeError, TypeError, ValueError, u.UnitsError):
         return max(1.0, float(np.asarray(smap.data).size))
     size = float(np.asarray(smap.data).size)
-    return max(1.0, min(np.pi * radius**2, size)) if np.isfinite(radius) else max(1.0, size)
+    return float(max(1.0, min(np.pi * radius**2, size))) if np.isfinite(radius) else max(1.0, size)
 
 
 def saturated_fraction(smap, product):
