@@ -25,8 +25,11 @@ __all__ = [
     "DeviceError",
     "DownloadError",
     "HashMismatchError",
+    "ImpossibleGeometryError",
     "InputMapError",
     "InvalidDataError",
+    "InvalidUnitError",
+    "LowResolutionError",
     "MagnetoGANError",
     "MagnetoGANWarning",
     "MissingMetadataError",
@@ -89,6 +92,27 @@ class MissingMetadataError(InputMapError):
 class InvalidDataError(InputMapError):
     """
     The map's data cannot be used (e.g. no finite pixel on the solar disk).
+    """
+
+
+class InvalidUnitError(MissingMetadataError):
+    """
+    The map's unit (``BUNIT``) is not one the instrument's images carry (e.g. Gauss on an
+    AIA image), or cannot be parsed at all.
+    """
+
+
+class ImpossibleGeometryError(InputMapError):
+    """
+    The map's geometry cannot be real: the observer inside or on the Sun, or the solar disk
+    entirely outside the image.
+    """
+
+
+class LowResolutionError(InvalidDataError):
+    """
+    The image resolves the solar disk far more coarsely than the model grid: its disk
+    radius is under an eighth of the grid's (see `~sunpy_magnetogan.preprocess.MIN_INPUT_RESOLUTION`).
     """
 
 

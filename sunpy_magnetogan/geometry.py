@@ -229,24 +229,60 @@ def geometry_from_map(smap, grid=None):
     return replace(provisional, matrix=coef[:2].T.copy(), offset=coef[2].copy())
 
 
-def _block_sum(array, k, origin, shape):
-    """Sum of ``array[origin[0]:, origin[1]:]`` in k x k blocks, zero-padded to ``shape`` blocks."""
+#: Input rows read per strip by `resample_from_input` (bounds its temporaries to a few
+#: strips of the input, whatever the input's size).
+_STRIP_ROWS = 512
+
+
+def _strip_sums(data, valid, k, origin, shape, clip_negative):
+    """
+    Sums of the valid values and of the valid count in k x k blocks, strip by strip.
+
+    Block ``(i, j)`` covers input rows ``origin[0] + i k ...`` and columns
+    ``origin[1] + j k ...``; pixels outside the input count as invalid. Only one strip of
+    the input is converted (finite test, float32, clipping) at a time.
+    """
     r0, c0 = origin
     nr, nc = shape
-    out = np.zeros((nr * k, nc * k), dtype=np.float32)
-    src = array[max(r0, 0) : r0 + nr * k, max(c0, 0) : c0 + nc * k]
-    out[max(-r0, 0) : max(-r0, 0) + src.shape[0], max(-c0, 0) : max(-c0, 0) + src.shape[1]] = src
-    return out.reshape(nr, k, nc, k).sum(axis=(1, 3))
+    values = np.zeros(shape, dtype=np.float32)
+    weights = np.zeros(shape, dtype=np.float32)
+    ny, nx = data.shape
+    ca, cb = max(c0, 0), min(c0 + nc * k, nx)
+    if cb <= ca:
+        return values, weights
+    step = max(1, _STRIP_ROWS // k)
+    for i0 in range(0, nr, step):
+        i1 = min(nr, i0 + step)
+        ra, rb = max(r0 + i0 * k, 0), min(r0 + i1 * k, ny)
+        if rb <= ra:
+            continue
+        src = data[ra:rb, ca:cb]
+        good = np.isfinite(src)
+        if valid is not None:
+            good &= valid[ra:rb, ca:cb]
+        block = np.zeros(((i1 - i0) * k, nc * k), dtype=np.float32)
+        count = np.zeros_like(block)
+        rows = slice(ra - (r0 + i0 * k), rb - (r0 + i0 * k))
+        cols = slice(ca - c0, cb - c0)
+        np.copyto(block[rows, cols], src, where=good, casting="unsafe")
+        if clip_negative:
+            np.maximum(block, 0, out=block)
+        count[rows, cols] = good
+        values[i0:i1] = block.reshape(i1 - i0, k, nc, k).sum(axis=(1, 3))
+        weights[i0:i1] = count.reshape(i1 - i0, k, nc, k).sum(axis=(1, 3))
+    return values, weights
 
 
-def resample_from_input(data, geometry, *, valid=None, order=1, min_coverage=0.5):
+def resample_from_input(data, geometry, *, valid=None, order=1, min_coverage=0.5, clip_negative=False):
     """
     Resample an input-grid image onto the model grid.
 
     Large inputs are first averaged in k x k blocks (k = the integer part of the number of
     input pixels per model pixel), which is fast and removes the aliasing that direct
     interpolation of a 4096 px image would cause; the blocks are then interpolated onto
-    the grid. Missing pixels (``valid`` False, or non-finite data) are excluded by
+    the grid. The input is read in strips of rows and never copied whole (any dtype: each
+    strip is converted to float32), so an 8192 px float64 image needs little more memory
+    than itself. Missing pixels (``valid`` False, or non-finite data) are excluded by
     normalised interpolation: the data and the coverage are resampled separately.
 
     Parameters
@@ -261,6 +297,8 @@ def resample_from_input(data, geometry, *, valid=None, order=1, min_coverage=0.5
         Spline order of the interpolation after binning (1 = bilinear).
     min_coverage : float, optional
         Model pixels with a smaller fraction of valid input behind them are marked invalid.
+    clip_negative : bool, optional
+        Count negative input values as zero (EUV intensities).
 
     Returns
     -------
@@ -285,12 +323,6 @@ def resample_from_input(data, geometry, *, valid=None, order=1, min_coverage=0.5
         raise ValueError(
             f"data shape {data.shape} does not match the geometry's input shape {geometry.input_shape}"
         )
-    finite = np.isfinite(data)
-    if valid is not None:
-        finite &= valid
-    values = np.where(finite, data, 0).astype(np.float32, copy=False)
-    weights = finite.astype(np.float32)
-
     matrix, offset = geometry.matrix, geometry.offset
     k = max(1, int(np.floor(geometry.input_pixels_per_model_pixel + 1e-6)))
     size = geometry.grid.size
@@ -305,12 +337,7 @@ def resample_from_input(data, geometry, *, valid=None, order=1, min_coverage=0.5
         return np.zeros(geometry.grid.shape, np.float32), np.zeros(geometry.grid.shape, bool)
     origin = (lo[1], lo[0])  # rows, columns
     nblocks = (int(np.ceil((hi[1] - lo[1]) / k)), int(np.ceil((hi[0] - lo[0]) / k)))
-    if k > 1:
-        values = _block_sum(values, k, origin, nblocks)
-        weights = _block_sum(weights, k, origin, nblocks)
-    else:
-        values = values[lo[1] : hi[1], lo[0] : hi[0]]
-        weights = weights[lo[1] : hi[1], lo[0] : hi[0]]
+    values, weights = _strip_sums(data, valid, k, origin, nblocks, clip_negative)
     # binned pixel b <-> input pixel: p_in = k * b + origin + (k - 1) / 2
     bmatrix = matrix / k
     boffset = (offset - np.array([origin[1], origin[0]]) - (k - 1) / 2) / k

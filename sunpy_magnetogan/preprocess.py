@@ -18,6 +18,7 @@ import numpy as np
 from sunpy_magnetogan.exceptions import (
     BadPixelWarning,
     InvalidDataError,
+    LowResolutionError,
     PartialDiskWarning,
     UnsupportedProductError,
     warn_user,
@@ -29,7 +30,13 @@ from sunpy_magnetogan.normalization import QuietSunNormalization
 from sunpy_magnetogan.products import is_display_image, magnetogram_to_hmi_scale
 from sunpy_magnetogan.validation import validate_euv_map, validate_magnetogram_map
 
-__all__ = ["PreparedImage", "masked_as_nan", "prepare_euv_map", "prepare_magnetogram_map"]
+__all__ = [
+    "MIN_INPUT_RESOLUTION",
+    "PreparedImage",
+    "masked_as_nan",
+    "prepare_euv_map",
+    "prepare_magnetogram_map",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +44,13 @@ log = logging.getLogger(__name__)
 MIN_DISK_COVERAGE = 0.05
 #: Below this fraction, a `PartialDiskWarning` says part of the disk is masked.
 WARN_DISK_COVERAGE = 0.995
+#: EUV inputs whose solar disk radius (in input pixels) is under this fraction of the model
+#: grid's are refused (`~sunpy_magnetogan.exceptions.LowResolutionError`): each input pixel
+#: would be stretched over more than 8 x 8 grid pixels (on the 512 px grid, disk radius
+#: 204.8 px: inputs with a disk radius under 25.6 px, such as a 16 or 64 px full-disk image).
+#: Coarser inputs than the grid but above the limit (a 128 px EUVI browse image: 5 x 5) are
+#: used, with the factor in the report (``upsampling``) and the log.
+MIN_INPUT_RESOLUTION = 0.125
 
 
 @dataclass(frozen=True)
@@ -124,14 +138,42 @@ def masked_as_nan(smap):
     return smap._new_instance(data, smap.meta.copy(), plot_settings=smap.plot_settings)
 
 
-def _resample_checked(smap, data, grid, kind):
-    """Shared part of the EUV and magnetogram paths: geometry, bad pixels, coverage."""
+def _check_resolution(geometry, kind):
+    """Refuse inputs whose disk is far coarser than the model grid's; return the upsampling."""
+    upsampling = 1 / geometry.input_pixels_per_model_pixel  # grid pixels per input pixel, linear
+    radius_in = geometry.grid.radius_px / upsampling
+    numbers = (
+        f"its solar disk is {radius_in:.1f} px in radius, the model grid's {geometry.grid.radius_px:.1f} px: "
+        f"every input pixel would be stretched over {upsampling:.1f} x {upsampling:.1f} grid pixels"
+    )
+    if not upsampling * MIN_INPUT_RESOLUTION <= 1:
+        raise LowResolutionError(
+            f"the {kind} image is too coarse for the model: {numbers} (the limit is a disk radius of "
+            f"{MIN_INPUT_RESOLUTION:g} of the grid's, {geometry.grid.radius_px * MIN_INPUT_RESOLUTION:.1f} px); "
+            "use a full-resolution image"
+        )
+    if upsampling > 2:
+        log.info("the %s image is coarser than the model grid: %s", kind, numbers)
+    return upsampling
+
+
+def _resample_checked(smap, data, grid, kind, *, euv=False):
+    """
+    Shared part of the EUV and magnetogram paths: geometry, resolution (``euv``), bad
+    pixels, coverage; negative intensities are clipped to zero for ``euv``.
+    """
     geometry = geometry_from_map(smap, grid)
+    upsampling = _check_resolution(geometry, kind) if euv else None
+    valid = None
+    nonfinite = np.isfinite(data)
+    np.logical_not(nonfinite, out=nonfinite)
     if smap.mask is not None and np.any(smap.mask):
         # Masked pixels (sunpy's ``mask``) are invalid input, like NaN (see masked_as_nan).
-        data = np.where(np.broadcast_to(smap.mask, data.shape), np.float32(np.nan), data)
-    nonfinite = ~np.isfinite(data)
+        valid = ~np.broadcast_to(smap.mask, data.shape)
+        nonfinite |= ~valid
     report = {"nonfinite_on_disk": 0}
+    if upsampling is not None:
+        report["upsampling"] = round(upsampling, 3)
     if nonfinite.all():
         raise InvalidDataError(f"the {kind} image has no valid data: every pixel is NaN, infinite or masked")
     if nonfinite.any():
@@ -144,7 +186,8 @@ def _resample_checked(smap, data, grid, kind):
                 BadPixelWarning,
                 stacklevel=4,
             )
-    image, valid = resample_from_input(data, geometry)
+    del nonfinite
+    image, valid = resample_from_input(data, geometry, valid=valid, clip_negative=euv)
     on_disk = disk_mask(grid)
     disk = on_disk & valid
     coverage = float(disk.sum() / on_disk.sum())
@@ -211,7 +254,11 @@ def prepare_euv_map(
         For a byte-scaled display image (e.g. a Helioviewer JPEG2000 file still holding its
         bytes): never read as if linear.
     InvalidDataError
-        If less than 5 % of the disk has valid data, or the disk is blank.
+        If less than 5 % of the disk has valid data, the disk is blank, or the image has
+        more negative pixels than positive ones (a difference or sign-flipped image).
+    LowResolutionError
+        If the input's disk radius is under `MIN_INPUT_RESOLUTION` (an eighth) of the
+        grid's (each input pixel stretched over more than 8 x 8 grid pixels).
 
     Examples
     --------
@@ -232,14 +279,23 @@ def prepare_euv_map(
             "intensities; prepare it with sunpy_magnetogan.data.inputs.prepare_input_map, which puts "
             "Helioviewer JPEG2000 files back on a linear scale and refuses display images of unknown scaling"
         )
-    data = np.asarray(smap.data)
-    if not np.issubdtype(data.dtype, np.floating):
-        data = data.astype(np.float32)
-    negative = data < 0
-    n_negative = int(np.count_nonzero(negative))
-    if n_negative:
-        data = np.where(negative, np.float32(0), data)
-    image, disk, geometry, report = _resample_checked(smap, data, grid, f"{instrument} EUV")
+    data = np.asarray(smap.data)  # never copied whole: resampled strip by strip
+    with np.errstate(invalid="ignore"):
+        n_negative = int(np.count_nonzero(data < 0))
+        n_positive = int(np.count_nonzero(data > 0))
+    kind = f"{instrument} EUV"
+    if n_positive == 0 and n_negative:
+        raise InvalidDataError(
+            f"the {kind} image has no positive pixel ({n_negative} negative, minimum {np.nanmin(data):.4g}): "
+            "EUV intensities are positive; is it a difference image, or its sign flipped?"
+        )
+    if n_negative > n_positive:
+        raise InvalidDataError(
+            f"the {kind} image has more negative pixels ({n_negative}) than positive ones ({n_positive}): "
+            "EUV intensities are positive (dark-subtracted images have a few small negative values); is it a "
+            "difference image, or its sign flipped?"
+        )
+    image, disk, geometry, report = _resample_checked(smap, data, grid, kind, euv=True)
     report["negative_pixels"] = n_negative
     if n_negative:
         # Small negative values are normal in dark-subtracted EUV images; say so quietly.

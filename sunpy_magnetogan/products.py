@@ -218,8 +218,9 @@ def _disk_pixels(smap):
     try:
         radius = (smap.rsun_obs / np.abs(smap.scale.axis1)).to_value(u.pix)
     except (AttributeError, TypeError, ValueError, u.UnitsError):
-        return float(np.asarray(smap.data).size)
-    return float(min(np.pi * radius**2, np.asarray(smap.data).size))
+        return max(1.0, float(np.asarray(smap.data).size))
+    size = float(np.asarray(smap.data).size)
+    return float(max(1.0, min(np.pi * radius**2, size))) if np.isfinite(radius) else max(1.0, size)
 
 
 def saturated_fraction(smap, product):
@@ -269,8 +270,8 @@ def saturated_fraction(smap, product):
             if exposure is None or not exposure.to_value(u.s) > 0:
                 return None, "not checked (DN/s without an exposure time)"
             scale = float(exposure.to_value(u.s))
-        with np.errstate(invalid="ignore"):
-            count = np.count_nonzero(data * scale >= AIA_SATURATION_DN)
+        with np.errstate(invalid="ignore"):  # one boolean temporary, no scaled copy of the image
+            count = np.count_nonzero(data >= AIA_SATURATION_DN / scale)
         return float(count) / disk, f"pixels at or above {AIA_SATURATION_DN:g} DN"
     return None, "not checked"
 

@@ -14,11 +14,14 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 import sunpy.map
+from astropy.coordinates import SkyCoord
 from sunpy.time import parse_time
 
 from sunpy_magnetogan.exceptions import (
     CorruptFileError,
+    ImpossibleGeometryError,
     InvalidDataError,
+    InvalidUnitError,
     MissingMetadataError,
     UncalibratedInputWarning,
     UnsupportedInputWarning,
@@ -28,6 +31,7 @@ from sunpy_magnetogan.exceptions import (
 )
 
 __all__ = [
+    "EUV_UNITS",
     "EUV_WAVELENGTH",
     "WAVELENGTH_TOLERANCE",
     "euv_instrument",
@@ -42,6 +46,23 @@ log = logging.getLogger(__name__)
 EUV_WAVELENGTH = 304 * u.AA
 #: How far a header's wavelength may be from `EUV_WAVELENGTH` and still count as 304 A.
 WAVELENGTH_TOLERANCE = 2 * u.AA
+
+#: The units an EUV intensity image may carry (``BUNIT``): counts of these, optionally per
+#: second and per pixel (``DN``, ``DN/s``, ``ct s-1 pix-1``, ...), or dimensionless.
+EUV_UNITS = (u.DN, u.ct, u.ph, u.electron)
+
+#: Header keywords that must be numbers when present.
+_NUMERIC_KEYS = (
+    "cdelt1", "cdelt2", "crpix1", "crpix2", "crval1", "crval2", "crota", "crota1", "crota2",
+    "pc1_1", "pc1_2", "pc2_1", "pc2_2", "cd1_1", "cd1_2", "cd2_1", "cd2_2", "exptime",
+    "dsun_obs", "hgln_obs", "hglt_obs", "crln_obs", "crlt_obs", "rsun_ref", "rsun_obs",
+    "wavelnth", "lvl_num", "summed", "naxis1", "naxis2",
+)  # fmt: skip
+#: Header keywords that must be text when present.
+_TEXT_KEYS = (
+    "instrume", "telescop", "detector", "obsrvtry", "ctype1", "ctype2", "cunit1", "cunit2",
+    "bunit", "waveunit", "date-obs", "date_obs", "t_obs", "origin",
+)  # fmt: skip
 
 _DATE_KEYS = ("date-obs", "date_obs", "date-avg", "date-beg", "date-end", "t_obs")
 
@@ -106,6 +127,25 @@ def _check_is_map(smap):
         raise TypeError(
             f"expected a sunpy.map.GenericMap (e.g. from sunpy.map.Map(file)), got {type(smap).__name__}"
         )
+    _check_header_types(smap.meta)
+
+
+def _check_header_types(meta):
+    """Keywords of the wrong type (CDELT1 = '', INSTRUME = 12) are refused before anything reads them."""
+    for key in _NUMERIC_KEYS:
+        value = meta.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float | np.number)):
+            raise MissingMetadataError(
+                f"header keyword {key.upper()} = {value!r} ({type(value).__name__}) is not a number: the "
+                "map's metadata is damaged"
+            )
+    for key in _TEXT_KEYS:
+        value = meta.get(key)
+        if value is not None and not isinstance(value, str):
+            raise MissingMetadataError(
+                f"header keyword {key.upper()} = {value!r} ({type(value).__name__}) is not text: the map's "
+                "metadata is damaged"
+            )
 
 
 def euv_instrument(smap):
@@ -161,6 +201,8 @@ def _check_geometry_metadata(smap):
     name = f"the {smap.observatory or ''} {smap.instrument or 'unknown instrument'} map".replace("  ", " ")
     if smap.data.ndim != 2:
         raise InvalidDataError(f"{name} has {smap.data.ndim}-D data; a single 2-D image is needed")
+    if min(smap.data.shape) < 2:
+        raise InvalidDataError(f"{name} has {smap.data.shape[1]} x {smap.data.shape[0]} pixels: not an image")
     if not _has_date(meta):
         raise MissingMetadataError(
             f"{name} has no observation date (none of the header keys {', '.join(_DATE_KEYS)}); "
@@ -186,9 +228,66 @@ def _check_geometry_metadata(smap):
             f"{name} has an unusable rotation matrix (PCi_j/CROTA2): {rotation.tolist()}"
         )
     try:
-        smap.observer_coordinate.transform_to("heliographic_stonyhurst")
+        observer = smap.observer_coordinate.transform_to("heliographic_stonyhurst")
     except Exception as exc:
         raise MissingMetadataError(f"the observer location of {name} is not usable: {exc}") from exc
+    _check_possible_geometry(smap, observer, name)
+
+
+def _check_possible_geometry(smap, observer, name):
+    """The observer outside the Sun and the solar disk at least partly inside the image."""
+    distance = observer.radius.to(u.m)
+    rsun = smap.rsun_meters.to(u.m)
+    if not np.isfinite(distance.value) or distance <= rsun * (1 + 1e-6):
+        where = "inside" if distance < rsun * (1 - 1e-6) else "on"
+        raise ImpossibleGeometryError(
+            f"the observer of {name} is {distance.to(u.km):.6g} from the centre of the Sun (DSUN_OBS), "
+            f"{where} the Sun (radius {rsun.to(u.km):.6g}, RSUN_REF): the header's observer distance is wrong"
+        )
+    radius_angle = np.arcsin((rsun / distance).decompose().value) * u.rad
+    try:
+        x, y = smap.wcs.world_to_pixel(SkyCoord(0 * u.arcsec, 0 * u.arcsec, frame=smap.coordinate_frame))
+    except Exception as exc:
+        raise MissingMetadataError(
+            f"the WCS of {name} cannot place the Sun centre on the image: {exc}"
+        ) from exc
+    scale = np.mean(np.abs(u.Quantity([smap.scale.axis1, smap.scale.axis2]).to_value(u.arcsec / u.pix)))
+    radius_px = radius_angle.to_value(u.arcsec) / scale
+    ny, nx = smap.data.shape
+    # Distance from the disk centre to the nearest point of the image rectangle.
+    dx = max(-0.5 - float(x), 0.0, float(x) - (nx - 0.5))
+    dy = max(-0.5 - float(y), 0.0, float(y) - (ny - 0.5))
+    if not (np.isfinite(x) and np.isfinite(y)) or np.hypot(dx, dy) >= radius_px:
+        raise ImpossibleGeometryError(
+            f"the solar disk of {name} (centre at pixel ({float(x):.1f}, {float(y):.1f}), radius "
+            f"{radius_px:.1f} px) lies entirely outside its {nx} x {ny} px image: check CRPIX1/2, CRVAL1/2 "
+            "and CDELT1/2"
+        )
+
+
+def _check_euv_unit(smap, instrument):
+    """The unit must be a count (rate) an EUV imager delivers; no BUNIT is accepted."""
+    text = str(smap.meta.get("bunit", "") or "").strip()
+    if not text:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        unit = smap.unit
+    expected = "counts (DN, ct, ph or electrons), optionally per second and per pixel"
+    if unit is None:
+        raise InvalidUnitError(
+            f"the {instrument} map's unit BUNIT = {text!r} cannot be parsed; an EUV image carries {expected}"
+        )
+    per = [u.one, u.s, u.S]  # 'DN/S' parses as DN per siemens
+    ok = unit.physical_type == "dimensionless" or any(
+        (unit * t * u.pix**p).is_equivalent(base) for base in EUV_UNITS for t in per for p in (0, 1, 2)
+    )
+    if not ok:
+        kind = unit.physical_type
+        raise InvalidUnitError(
+            f"the {instrument} map's unit is BUNIT = {text!r} ({kind}), not an EUV intensity: an "
+            f"{instrument} image carries {expected}; is this the right file?"
+        )
 
 
 def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelengths=False):
@@ -217,6 +316,11 @@ def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelen
         For another instrument or wavelength, unless allowed.
     MissingMetadataError
         If the observer, the date or a helioprojective WCS is missing.
+    InvalidUnitError
+        If ``BUNIT`` is set but is not a count or count rate (`EUV_UNITS`, per second and
+        per pixel allowed) nor dimensionless, or cannot be parsed.
+    ImpossibleGeometryError
+        If the observer is inside or on the Sun, or the solar disk lies entirely outside the image.
     InvalidDataError
         If the data are not a 2-D image.
 
@@ -247,6 +351,11 @@ def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelen
         )
         instrument = "OTHER"
     wavelength = smap.wavelength
+    if wavelength is not None and not wavelength.unit.is_equivalent(u.AA, equivalencies=u.spectral()):
+        raise MissingMetadataError(
+            f"the {smap.instrument or 'input'} map's wavelength is {wavelength:g} (WAVELNTH = "
+            f"{smap.meta.get('wavelnth')!r}, WAVEUNIT = {smap.meta.get('waveunit')!r}), not a wavelength"
+        )
     if wavelength is None or not np.isclose(
         wavelength.to_value(u.AA, equivalencies=u.spectral()),
         EUV_WAVELENGTH.to_value(u.AA),
@@ -259,6 +368,7 @@ def validate_euv_map(smap, *, allow_other_instruments=False, allow_other_wavelen
                 "(pass allow_other_wavelengths=True to try it anyway)"
             )
         warn_user(f"using a map with {shown}: the model was trained on 304 A images", UnsupportedInputWarning)
+    _check_euv_unit(smap, instrument)
     _check_geometry_metadata(smap)
     return instrument
 

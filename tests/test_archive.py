@@ -261,3 +261,26 @@ def test_command_line_starts_its_own_local_cluster(input_dir, weights_file, tmp_
     assert "2 generated, 0 already done, 0 failed" in capsys.readouterr().out
     assert _outputs(out) == ["aia304_0_magnetogram.fits", "aia304_5_magnetogram.fits"]
     assert all(verify_output(out / name) for name in _outputs(out))
+
+
+@pytest.mark.slow
+def test_archive_reports_hostile_files_and_writes_the_others(cluster, input_dir, weights_file, tmp_path):
+    inputs = sorted(input_dir.glob("aia304_*.fits"))[:2]
+    good = sunpy.map.Map(inputs[0])
+    inside = tmp_path / "inside.fits"  # the observer inside the Sun
+    sunpy.map.Map(good.data, {**good.meta, "dsun_obs": good.meta["rsun_ref"] / 2}).save(inside)
+    gauss = tmp_path / "gauss.fits"  # a magnetogram unit on an AIA image
+    sunpy.map.Map(good.data, {**good.meta, "bunit": "G"}).save(gauss)
+    out = tmp_path / "out"
+    records = generate_archive(
+        [inputs[0], inside, gauss, inputs[1]],
+        out,
+        model=weights_file,
+        scheduler=cluster.scheduler_address,
+        retries=0,
+        progress=False,
+    )
+    assert [r.status for r in records] == ["done", "failed", "failed", "done"]
+    assert "ImpossibleGeometryError" in records[1].error
+    assert "InvalidUnitError" in records[2].error
+    assert _outputs(out) == ["aia304_0_magnetogram.fits", "aia304_1_magnetogram.fits"]

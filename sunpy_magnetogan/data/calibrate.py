@@ -504,13 +504,14 @@ def _per_second(unit):
 
 def _normalize_exposure(smap, steps):
     exposure = smap.exposure_time
-    if exposure is None or not exposure.to_value(u.s) > 0:
+    if exposure is None or not 0 < exposure.to_value(u.s) < np.inf:
         raise InvalidDataError(
             f"the {smap.instrument} map of {smap.date.isot} has no usable exposure time "
             f"(EXPTIME = {smap.meta.get('exptime')!r}); cannot normalise it to DN/s"
         )
     seconds = float(exposure.to_value(u.s))
-    data = np.asarray(smap.data, dtype=np.float32) / np.float32(seconds)
+    data = np.array(smap.data, dtype=np.float32)  # one float32 copy, divided in place
+    data /= np.float32(seconds)
     meta = smap.meta.copy()
     meta["exptime"] = 1.0
     meta["bunit"] = "DN/s"
