@@ -19,6 +19,17 @@ synthetic truth is HMI-like):
   the ceiling, on the truth maps.
 
 Run: ``python benchmarks/bench_solo_farside.py --n 20 --npix 256``
+
+``--split test_solo`` scores instead the views of the benchmark split ``test_solo``
+(`sunpy_magnetogan.synthetic.BENCHMARK_SPLIT`: seeds 2200-2219, four dates each in
+2022-2026, from the analytic Solar Orbiter ephemeris `sunpy_magnetogan.synthetic.solo_observer`)
+through the synthetic EUI/FSI and PHI/FDT instruments themselves
+(``observe_pair(..., instrument="FSI")``: 512 px windows around the disk, binned on board
+as little as holds it). The regions are then also split by where they are: on the far
+side (their flux-weighted centre on the hemisphere hidden from the Earth) or not, and the
+Table 1 metrics are also given for the views more than 90 deg from the Earth.
+
+Run: ``python benchmarks/bench_solo_farside.py --split test_solo``
 """
 
 import argparse
@@ -39,7 +50,15 @@ from _common import describe_machine
 from sunpy_magnetogan.data.solo import is_eui_fsi, is_phi_fdt_blos, phi_to_hmi
 from sunpy_magnetogan.evaluation import evaluate_pairs, format_summary, summarize
 from sunpy_magnetogan.generate import generate_magnetogram
-from sunpy_magnetogan.synthetic import SyntheticSun, observe_euvi, observe_hmi, stereo_observer
+from sunpy_magnetogan.synthetic import (
+    BENCHMARK_SPLIT,
+    SyntheticSun,
+    observe_euvi,
+    observe_hmi,
+    observe_pair,
+    sdo_observer,
+    stereo_observer,
+)
 from sunpy_magnetogan.tracking import detect_active_regions
 from sunpy_magnetogan.tracking.truth import attribute_detections
 
@@ -84,14 +103,24 @@ def views(n, rng):
         yield seed, Time(when.isot[:16]), observer
 
 
-def truth_regions(sun, when, observer, min_flux):
-    """IDs and visible unsigned flux (Mx) of the regions above ``min_flux`` seen at mu >= 0.3."""
-    src = sun.sources(when, network=False)
-    frame = HeliographicCarrington(observer=observer, obstime=when)
-    obs = observer.transform_to(frame)
+def _cos_angle(src, observer, when):
+    """Cosine of the angle between each source and the sub-observer point."""
+    obs = observer.transform_to(HeliographicCarrington(observer=observer, obstime=when))
     lon, lat = np.deg2rad(src.lon), np.deg2rad(src.lat)
     o_lon, o_lat = obs.lon.to_value(u.rad), obs.lat.to_value(u.rad)
-    cos_angle = np.sin(lat) * np.sin(o_lat) + np.cos(lat) * np.cos(o_lat) * np.cos(lon - o_lon)
+    return np.sin(lat) * np.sin(o_lat) + np.cos(lat) * np.cos(o_lat) * np.cos(lon - o_lon)
+
+
+def truth_regions(sun, when, observer, min_flux, *, farside=None):
+    """
+    IDs and visible unsigned flux (Mx) of the regions above ``min_flux`` seen at mu >= 0.3.
+
+    With ``farside`` (a dict), ``farside[id]`` says whether the region's flux-weighted
+    centre is on the hemisphere hidden from the Earth.
+    """
+    src = sun.sources(when, network=False)
+    cos_angle = _cos_angle(src, observer, when)
+    cos_earth = _cos_angle(src, sdo_observer(when), when) if farside is not None else None
     out = {}
     for rid in np.unique(src.region):
         member = (src.region == rid) & (cos_angle > 0)
@@ -101,6 +130,9 @@ def truth_regions(sun, when, observer, min_flux):
         centre = np.average(cos_angle[member], weights=np.abs(src.flux[member]))
         if centre >= 0.3:
             out[int(rid)] = float(flux)
+            if farside is not None:
+                region = src.region == rid
+                farside[int(rid)] = bool(np.average(cos_earth[region], weights=np.abs(src.flux[region])) < 0)
     return out
 
 
@@ -117,17 +149,94 @@ def detected_flux(smap, regions, sun):
     return out
 
 
+def split_views(name):
+    """The ``(seed, time, observer)`` views of a benchmark split."""
+    for seed, when, _, observer_at in BENCHMARK_SPLIT[name].items(name):
+        yield seed, when, observer_at(when)
+
+
+def report_detections(errors, n_regions, label):
+    for name in ("generated", "truth"):
+        errs = np.asarray(errors[name])
+        rate = errs.size / max(n_regions, 1)
+        if errs.size:
+            q1, med, q3 = np.percentile(errs, [25, 50, 75])
+            flux = f"flux error median {med:+.2f} (IQR {q1:+.2f} .. {q3:+.2f}), mean |error| {np.mean(np.abs(errs)):.2f}"
+        else:
+            flux = "no detection"
+        print(f"  {label:8} {name:9} detected {errs.size:3d} of {n_regions} ({rate:.0%}), {flux}")
+
+
+def main_split(args):
+    """Score a benchmark split seen by the synthetic EUI/FSI and PHI/FDT instruments."""
+    pairs, far_pairs = [], []
+    regions_by = {"all": 0, "farside": 0}
+    errors = {key: {"generated": [], "truth": []} for key in regions_by}
+    start = time.perf_counter()
+    suns = {}
+    for seed, when, observer in split_views(args.split):
+        if seed not in suns:
+            suns = {seed: SyntheticSun(seed)}
+        sun = suns[seed]
+        fsi, phi = observe_pair(sun, when, observer, instrument="FSI", npix=args.npix)
+        assert isinstance(fsi, sunpy.map.sources.EUIMap)
+        assert is_eui_fsi(fsi)
+        assert is_phi_fdt_blos(phi)
+        truth = phi_to_hmi(phi, factor=1.0, reference="synthetic truth (HMI-like)")
+        generated = generate_magnetogram(fsi, model=args.model, device="cpu")
+        pairs.append((truth, generated))
+        if abs(observer.lon.wrap_at(180 * u.deg).to_value(u.deg)) > 90:
+            far_pairs.append((truth, generated))
+        farside = {}
+        regions = truth_regions(sun, when, observer, args.min_flux, farside=farside)
+        found = {
+            name: detected_flux(smap, regions, sun)
+            for name, smap in (("generated", generated), ("truth", truth))
+        }
+        for key in regions_by:
+            keep = [rid for rid in regions if key == "all" or farside[rid]]
+            regions_by[key] += len(keep)
+            for name, fluxes in found.items():
+                errors[key][name] += [fluxes[rid] / regions[rid] - 1 for rid in keep if rid in fluxes]
+    seconds = time.perf_counter() - start
+    print(
+        f"\nsplit {args.split}: {len(pairs)} EUI/FSI-like views, PHI/FDT-like truth, model {args.model!r}, "
+        f"{args.npix} px ({seconds:.0f} s)"
+    )
+    print(format_summary(summarize(evaluate_pairs(pairs, reproject=True, nan_policy="omit"))))
+    print(f"\n{len(far_pairs)} views more than 90 deg from the Earth (far side):")
+    print(format_summary(summarize(evaluate_pairs(far_pairs, reproject=True, nan_policy="omit"))))
+    print(f"\nregions above {args.min_flux:.0e} Mx at mu >= 0.3 (far side: centre hidden from the Earth)")
+    print("(flux error: detected / visible truth flux - 1; the truth map's own detections are the ceiling)")
+    for key in ("all", "farside"):
+        report_detections(errors[key], regions_by[key], key)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--n", type=int, default=20, help="number of views (20)")
-    parser.add_argument("--npix", type=int, default=256, help="synthetic image size (256)")
+    parser.add_argument(
+        "--npix",
+        type=int,
+        default=None,
+        help="synthetic image size (256; 512 with --split, the split's size)",
+    )
     parser.add_argument("--model", default="default", help="registered model (default)")
     parser.add_argument("--min-flux", type=float, default=1e22, help="regions above, Mx (1e22)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1)")
     parser.add_argument("--seed", type=int, default=18, help="random views (18)")
+    parser.add_argument(
+        "--split", choices=sorted(BENCHMARK_SPLIT), help="score this benchmark split (test_solo) instead"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(describe_machine())
+    if args.split:
+        if BENCHMARK_SPLIT[args.split].instrument != "FSI":
+            parser.error(f"{args.split} is not a Solar Orbiter split")
+        args.npix = args.npix or 512
+        return main_split(args)
+    args.npix = args.npix or 256
     rng = np.random.default_rng(args.seed)
     pairs, n_regions = [], 0
     errors = {"generated": [], "truth": []}

@@ -10,7 +10,7 @@ __all__ = ["SPLIT_NAMES", "add_parser", "run"]
 
 #: The names of `sunpy_magnetogan.synthetic.dataset.BENCHMARK_SPLIT`, written out so that
 #: building the parser does not import the synthetic Sun (a test checks they agree).
-SPLIT_NAMES = ("test", "test_cycle25", "test_euvi", "test_overlap", "train", "train_euvi", "val")
+SPLIT_NAMES = ("test", "test_cycle25", "test_euvi", "test_overlap", "test_solo", "train", "train_euvi", "val")
 
 log = logging.getLogger(__name__)
 

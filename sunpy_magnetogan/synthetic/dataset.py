@@ -32,6 +32,8 @@ split             seeds          dates                       per    observer   E
 ``test_euvi``     1100-1119      2014 (held out)             4      STEREO     EUVI
 ``test_cycle25``  2000-2019      2022-01-01 .. 2024-12-31    4      SDO        AIA
 ``test_overlap``  2100-2119      2019-01-01 .. 2021-12-31    4      SDO        AIA
+``test_solo``     2200-2219      2022-01-01 .. 2026-12-31    4      Solar      EUI/FSI
+                                                                    Orbiter
 ================  =============  ==========================  =====  =========  ==========
 
 "STEREO" observers are drawn per pair at a Stonyhurst longitude of 30-180 deg east or west
@@ -40,6 +42,15 @@ of Earth and 0.96-1.05 AU. Training dates cover cycles 23 and 24, so both Hale o
 (2019-2021, where old-cycle regions near the equator and new-cycle regions at high
 latitude coexist) test that a model follows the cycle given by the date
 (`~sunpy_magnetogan.solar_cycle`), which an EUV image cannot show.
+
+``test_solo`` observes from Solar Orbiter's orbit (`~sunpy_magnetogan.synthetic.solo_observer`:
+0.29-0.96 AU, latitude up to 17 deg in 2025-2026, 38 of the 80 views more than 90 deg
+from Earth) with the EUI Full Sun Imager in 304 A and, as truth, the PHI Full
+Disc Telescope (`~sunpy_magnetogan.synthetic.observe_fsi`,
+`~sunpy_magnetogan.synthetic.observe_phi`): 512 px windows around the disk, binned on board
+as little as holds it. The PHI-like truth is put on the HMI scale with a factor of 1
+(`~sunpy_magnetogan.data.solo.phi_to_hmi`; the synthetic field is HMI-like) before it is
+put on the model grid.
 
 `BENCHMARK_SERIES` fixes the time series for tracking: seeds 3000-3004, 28 days from
 2014-03-01 at a daily cadence, seen from SDO (AIA), a STEREO-like observer at 90 deg west
@@ -57,6 +68,7 @@ from astropy.table import QTable, vstack
 from tqdm.auto import tqdm
 
 from sunpy_magnetogan.data.inputs import SYNTHETIC_PREPARATION, prepare_input_map
+from sunpy_magnetogan.data.solo import is_phi_fdt_blos, phi_to_hmi
 from sunpy_magnetogan.exceptions import MagnetoGANError
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization
@@ -67,6 +79,7 @@ from sunpy_magnetogan.synthetic.observe import (
     observe_pair,
     observer_view,
     sdo_observer,
+    solo_observer,
     stereo_observer,
 )
 from sunpy_magnetogan.synthetic.seeding import component_rng
@@ -105,10 +118,11 @@ class SplitSpec:
     dates_per_seed : int
         Dates drawn uniformly (to the minute) in the range for each seed.
     observer : str
-        ``"sdo"``, ``"farside"``, ``"stereo"`` (longitude 30-180 deg east or west and
-        0.96-1.05 AU drawn per pair) or ``"stereo:<lon>"`` (Stonyhurst degrees, 0.97 AU).
-    instrument : {"AIA", "EUVI"}
-        The EUV imager.
+        ``"sdo"``, ``"farside"``, ``"solo"`` (`~sunpy_magnetogan.synthetic.solo_observer`),
+        ``"stereo"`` (longitude 30-180 deg east or west and 0.96-1.05 AU drawn per pair) or
+        ``"stereo:<lon>"`` (Stonyhurst degrees, 0.97 AU).
+    instrument : {"AIA", "EUVI", "FSI"}
+        The EUV imager (FSI: Solar Orbiter EUI, with PHI/FDT-like truth).
     exclude : tuple of tuple of str
         Date ranges ``(start, end)`` left out (held-out dates of another split).
     """
@@ -211,6 +225,9 @@ BENCHMARK_SPLIT = {
     ),
     "test_cycle25": SplitSpec(tuple(range(2000, 2020)), "2022-01-01", "2024-12-31", 4),
     "test_overlap": SplitSpec(tuple(range(2100, 2120)), "2019-01-01", "2021-12-31", 4),
+    "test_solo": SplitSpec(
+        tuple(range(2200, 2220)), "2022-01-01", "2026-12-31", 4, observer="solo", instrument="FSI"
+    ),
 }
 
 #: The fixed tracking time series (see the module docstring).
@@ -223,13 +240,17 @@ def _observer(spec, rng):
         return "sdo", sdo_observer
     if spec == "farside":
         return "farside", farside_observer
+    if spec == "solo":
+        return "solo", solo_observer
     if spec == "stereo":
         lon = rng.choice([-1.0, 1.0]) * rng.uniform(30.0, 180.0)
         distance = rng.uniform(0.96, 1.05)
     elif spec.startswith("stereo:"):
         lon, distance = float(spec.split(":", 1)[1]), 0.97
     else:
-        raise ValueError(f"unknown observer {spec!r}: use 'sdo', 'farside', 'stereo' or 'stereo:<lon>'")
+        raise ValueError(
+            f"unknown observer {spec!r}: use 'sdo', 'farside', 'solo', 'stereo' or 'stereo:<lon>'"
+        )
     return _stereo_label(lon), partial(_stereo_at, lon=lon, distance=distance)
 
 
@@ -247,6 +268,10 @@ def _pair_id(seed, time, label, instrument):
     return f"s{seed:05d}_{stamp}_{label}_{instrument.lower()}"
 
 
+#: Reference of the PHI-to-HMI factor (1) of the synthetic PHI/FDT truth.
+_PHI_TO_HMI = "synthetic PHI/FDT truth of an HMI-like synthetic Sun (sunpy_magnetogan.synthetic)"
+
+
 def _prepare(euv, mag, grid, normalization=None):
     from sunpy_magnetogan.preprocess import prepare_magnetogram_map
 
@@ -254,6 +279,8 @@ def _prepare(euv, mag, grid, normalization=None):
     prepared_euv = prepare_input_map(
         euv, grid=grid, normalization=normalization, preparation=SYNTHETIC_PREPARATION
     )
+    if is_phi_fdt_blos(mag):  # PHI-like truth of a synthetic (HMI-like) Sun
+        mag = phi_to_hmi(mag, factor=1.0, reference=_PHI_TO_HMI)
     prepared_mag = prepare_magnetogram_map(mag, grid=grid)
     disk = prepared_euv.disk & prepared_mag.disk
     euv_data = np.where(disk, prepared_euv.data, np.float32(-1.0))
@@ -275,7 +302,7 @@ def _meta(seed, time, label, observer, instrument):
         "crlt_obs": f"{b0:.6f}",
         "source": "synthetic",
         "euv_source": f"synthetic {instrument} 304",
-        "mag_source": "synthetic HMI",
+        "mag_source": "synthetic PHI/FDT (HMI scale)" if instrument == "FSI" else "synthetic HMI",
     }
 
 

@@ -2,7 +2,9 @@
 The instruments the synthetic Sun is observed with: plate scale, resolution, noise, header.
 
 Values are nominal, from the instrument papers (Schou et al. 2012 for HMI, Lemen et al.
-2012 for AIA, Howard et al. 2008 / Wuelser et al. 2004 for SECCHI/EUVI), rounded:
+2012 for AIA, Howard et al. 2008 / Wuelser et al. 2004 for SECCHI/EUVI, Rochus et al. 2020,
+A&A 642, A8 for Solar Orbiter EUI/FSI, Solanki et al. 2020, A&A 642, A11 for Solar Orbiter
+PHI/FDT), rounded:
 
 ========  ============  ========  ===========  ===========================================
 name      native scale  detector  PSF sigma    noise / signal
@@ -10,7 +12,17 @@ name      native scale  detector  PSF sigma    noise / signal
 HMI       0.504 arcsec  4096 px   0.45 arcsec  10 G per native pixel (LOS field)
 AIA 304   0.600 arcsec  4096 px   0.65 arcsec  quiet Sun 60 DN/s, 2.9 s, 0.63 DN/photon
 EUVI 304  1.590 arcsec  2048 px   1.40 arcsec  quiet Sun 25 DN/s, 8 s, 1.7 DN/photon
+FSI 304   4.440 arcsec  3072 px   3.80 arcsec  quiet Sun 30 DN/s, 10 s, 1.0 DN/photon
+PHI/FDT   3.574 arcsec  2048 px   3.20 arcsec  10 G per native pixel (LOS field)
 ========  ============  ========  ===========  ===========================================
+
+FSI's 3072 px of 4.44 arcsec cover its 3.8 deg field of view (the whole disk even at the
+0.28 AU perihelion, where the Sun is 1.9 deg across); the PSF is a FWHM of two pixels.
+PHI/FDT's plate scale is the ``RPLTSCL`` of the ``phi-fdt-blos`` file read in sunpy's tests
+(``solo_LL02_phi-fdt-blos_20240305T041509_V202405151730C_0403057611.header``); its 2048 px
+cover 2 deg, and the PSF is that of its 17.5 mm aperture at 6173 A (FWHM 7.5 arcsec). The
+FSI count rate, gain and read noise and the PHI noise are our choices, of the order of
+those of the EUVI and HMI entries.
 
 The quiet-Sun count rates are our choice: AIA 304 level-1 disk medians range from about 100
 DN/s early in the mission to some tens of DN/s after degradation; EUVI 304 has a smaller
@@ -23,7 +35,7 @@ from dataclasses import dataclass
 
 import astropy.units as u
 
-__all__ = ["AIA304", "EUVI304", "HMI", "INSTRUMENTS", "Instrument"]
+__all__ = ["AIA304", "EUVI304", "FSI304", "HMI", "INSTRUMENTS", "PHI_FDT", "Instrument"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +46,7 @@ class Instrument:
     Parameters
     ----------
     name : str
-        Short name (``"HMI"``, ``"AIA"``, ``"EUVI"``).
+        Short name (``"HMI"``, ``"AIA"``, ``"EUVI"``, ``"FSI"``, ``"PHI"``).
     native_scale : `~astropy.units.Quantity`
         Plate scale of the detector, arcsec / pixel.
     native_npix : int
@@ -49,7 +61,8 @@ class Instrument:
     unit : str
         ``BUNIT``.
     exposure : `~astropy.units.Quantity`
-        ``EXPTIME``.
+        ``EXPTIME`` (``XPOSURE`` for Solar Orbiter); imagers whose ``unit`` is ``"DN/s"``
+        give the counts divided by it.
     noise : `~astropy.units.Quantity`
         Magnetographs: noise per native pixel (G). Imagers: unused.
     quiet_rate : `~astropy.units.Quantity`
@@ -63,9 +76,9 @@ class Instrument:
 
     Examples
     --------
-    >>> from sunpy_magnetogan.synthetic import AIA304, EUVI304
-    >>> AIA304.scale_for(512), EUVI304.scale_for(512)
-    (<Quantity 4.8 arcsec>, <Quantity 6.36 arcsec>)
+    >>> from sunpy_magnetogan.synthetic import AIA304, EUVI304, FSI304
+    >>> AIA304.scale_for(512), EUVI304.scale_for(512), FSI304.scale_for(512)
+    (<Quantity 4.8 arcsec>, <Quantity 6.36 arcsec>, <Quantity 26.64 arcsec>)
     """
 
     name: str
@@ -156,5 +169,38 @@ EUVI304 = Instrument(
     scatter=0.08,
 )
 
+#: Solar Orbiter EUI Full Sun Imager, 304 A (level 2: DN/s).
+FSI304 = Instrument(
+    name="FSI",
+    native_scale=4.44 * u.arcsec,
+    native_npix=3072,
+    psf_sigma=3.8 * u.arcsec,
+    telescope="SOLO/EUI/FSI",
+    instrument="EUI",
+    detector="FSI",
+    wavelength=304 * u.AA,
+    unit="DN/s",
+    exposure=10.0 * u.s,
+    quiet_rate=30 * u.ct / u.s,
+    dn_per_photon=1.0,
+    read_noise=2.0,
+    scatter=0.06,
+)
+
+#: Solar Orbiter PHI Full Disc Telescope line-of-sight magnetograms (``phi-fdt-blos``).
+PHI_FDT = Instrument(
+    name="PHI",
+    native_scale=3.574 * u.arcsec,
+    native_npix=2048,
+    psf_sigma=3.2 * u.arcsec,
+    telescope="SOLO/PHI/FDT",
+    instrument="PHI",
+    detector="FDT Magnetogram",
+    wavelength=6173 * u.AA,
+    unit="G",
+    exposure=85 * u.s,
+    noise=10 * u.G,
+)
+
 #: The instruments by name.
-INSTRUMENTS = {"HMI": HMI, "AIA": AIA304, "EUVI": EUVI304}
+INSTRUMENTS = {"HMI": HMI, "AIA": AIA304, "EUVI": EUVI304, "FSI": FSI304, "PHI": PHI_FDT}
