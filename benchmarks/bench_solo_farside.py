@@ -270,15 +270,7 @@ def main():
     print(format_summary(summary))
     print(f"\nregions above {args.min_flux:.0e} Mx at mu >= 0.3: {n_regions}")
     print("(flux error: detected / visible truth flux - 1; the truth map's own detections are the ceiling)")
-    for name in ("generated", "truth"):
-        errs = np.asarray(errors[name])
-        rate = errs.size / max(n_regions, 1)
-        if errs.size:
-            q1, med, q3 = np.percentile(errs, [25, 50, 75])
-            flux = f"flux error median {med:+.2f} (IQR {q1:+.2f} .. {q3:+.2f})"
-        else:
-            flux = "no detection"
-        print(f"  {name:9} detected {errs.size:3d} ({rate:.0%}), {flux}")
+    report_detections(errors, n_regions, "all")
     if ratios:
         q1, med, q3 = np.percentile(ratios, [25, 50, 75])
         print(
