@@ -11,6 +11,8 @@ Physics-aware evaluation of magnetograms: flux quantities and the paper's metric
 * `flux_by_mu`, `sum_flux_by_mu`: unsigned flux of a true and a generated field in annuli
   of ``mu``, to see whether a model keeps the centre-to-limb decline of a line-of-sight
   magnetogram.
+* `checkerboard_ratio`, `quiet_sun_patches`, `quiet_sun_by_mu`: quiet-Sun checks of a
+  generated map (grid artefacts at 2 and 4 px periods, field strength from limb to centre).
 * `compare_maps` (maps) and `pair_metrics` (arrays): every metric of one pair;
   `align_maps` / `aligned_fields` validate two maps (field units, same grid and observer)
   and reproject one onto the other when asked.
@@ -50,9 +52,16 @@ from sunpy_magnetogan.metrics.image import (
     ssim,
 )
 from sunpy_magnetogan.metrics.limb import MU_EDGES, flux_by_mu, sum_flux_by_mu
+from sunpy_magnetogan.metrics.quiet_sun import (
+    CHECKERBOARD_PERIODS,
+    checkerboard_ratio,
+    quiet_sun_by_mu,
+    quiet_sun_patches,
+)
 from sunpy_magnetogan.metrics.validation import align_maps, check_magnetogram, compare_grids
 
 __all__ = [
+    "CHECKERBOARD_PERIODS",
     "DEFAULT_BIN_SIZE",
     "DEFAULT_MU_MIN",
     "DEFAULT_SATURATION",
@@ -67,6 +76,7 @@ __all__ = [
     "aligned_fields",
     "binned_cc",
     "check_magnetogram",
+    "checkerboard_ratio",
     "clip_and_scale",
     "compare_grids",
     "compare_maps",
@@ -81,6 +91,8 @@ __all__ = [
     "pair_metrics",
     "pixel_cc",
     "psnr",
+    "quiet_sun_by_mu",
+    "quiet_sun_patches",
     "r2_error",
     "relative_flux_error",
     "rmse",

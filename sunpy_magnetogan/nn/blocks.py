@@ -15,9 +15,13 @@ __all__ = [
     "ConvBlock",
     "DeconvBlock",
     "ResidualBlock",
+    "UPSAMPLE_MODES",
     "make_activation",
     "make_norm",
 ]
+
+#: Upsampling kinds of `DeconvBlock` (and of every generator's decoder).
+UPSAMPLE_MODES = ("transpose", "resize")
 
 _NORMS = ("batch", "instance", "none")
 _ACTIVATIONS = ("relu", "leaky_relu", "tanh", "none")
@@ -142,27 +146,44 @@ class ConvBlock(nn.Sequential):
 
 class DeconvBlock(nn.Sequential):
     """
-    Transposed convolution (x2 upsampling) -> normalisation -> activation.
+    Upsampling convolution (x2 by default) -> normalisation -> activation.
 
-    A 4 x 4 kernel with stride 2 and padding 1 maps ``(B, C_in, H, W)`` to
-    ``(B, C_out, 2 H, 2 W)`` exactly.
+    Two kinds of upsampling:
+
+    ``"transpose"``
+        A transposed convolution (pix2pix): a 4 x 4 kernel with stride 2 and padding 1
+        maps ``(B, C_in, H, W)`` to ``(B, C_out, 2 H, 2 W)`` exactly. Its kernel overlaps
+        itself unevenly from one output pixel to the next, which imprints a checkerboard
+        at 2 and 4 px periods on what a trained network generates (Odena, Dumoulin & Olah
+        2016, "Deconvolution and checkerboard artifacts", Distill).
+    ``"resize"``
+        Resize-convolution, the remedy of the same authors: nearest-neighbour
+        upsampling by ``stride`` followed by a 3 x 3 convolution (reflect padding) at the
+        new size. Every output pixel sees the same number of input pixels, so no period
+        is favoured. ``kernel_size`` and ``padding`` are not used.
 
     Parameters
     ----------
     in_channels, out_channels : int
         Channels of the input and output.
     kernel_size, stride, padding : int, optional
-        Of the `~torch.nn.ConvTranspose2d`; the defaults double the size.
+        Of the `~torch.nn.ConvTranspose2d`; the defaults double the size. With
+        ``upsample="resize"`` only ``stride`` (the upsampling factor) is used.
     norm : {"batch", "instance", "none"}, optional
-        Normalisation after the transposed convolution.
+        Normalisation after the convolution.
     activation : {"relu", "leaky_relu", "tanh", "none"}, optional
         Activation at the end.
+    upsample : {"transpose", "resize"}, optional
+        How the block upsamples (see above). The default keeps the layout of the
+        transposed-convolution checkpoints.
 
     Examples
     --------
     >>> import torch
     >>> from sunpy_magnetogan.nn import DeconvBlock
     >>> DeconvBlock(8, 4)(torch.zeros(2, 8, 16, 16)).shape
+    torch.Size([2, 4, 32, 32])
+    >>> DeconvBlock(8, 4, upsample="resize")(torch.zeros(2, 8, 16, 16)).shape
     torch.Size([2, 4, 32, 32])
     """
 
@@ -176,11 +197,23 @@ class DeconvBlock(nn.Sequential):
         *,
         norm="batch",
         activation="relu",
+        upsample="transpose",
     ):
-        deconv = nn.ConvTranspose2d(
-            in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=norm == "none"
-        )
-        super().__init__(deconv, make_norm(norm, out_channels), make_activation(activation))
+        bias = norm == "none"
+        if upsample == "transpose":
+            layers = [
+                nn.ConvTranspose2d(
+                    in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias
+                )
+            ]
+        elif upsample == "resize":
+            layers = [
+                nn.Upsample(scale_factor=stride, mode="nearest"),
+                nn.Conv2d(in_channels, out_channels, 3, padding=1, padding_mode="reflect", bias=bias),
+            ]
+        else:
+            raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}")
+        super().__init__(*layers, make_norm(norm, out_channels), make_activation(activation))
 
 
 class ResidualBlock(nn.Module):

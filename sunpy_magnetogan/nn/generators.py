@@ -72,6 +72,11 @@ class UNetGenerator(nn.Module):
     dropout : float, optional
         Dropout probability in the three innermost decoder blocks (pix2pix uses 0.5 as a
         noise source; the default 0 makes the generator deterministic).
+    upsample : {"transpose", "resize"}, optional
+        Upsampling of the decoder blocks: transposed convolutions (the paper's, which
+        leave a checkerboard at 2 and 4 px periods) or resize-convolutions (nearest
+        upsampling + 3 x 3 convolution, checkerboard-free); see
+        `~sunpy_magnetogan.nn.blocks.DeconvBlock`.
 
     Examples
     --------
@@ -92,6 +97,7 @@ class UNetGenerator(nn.Module):
         max_channels=512,
         norm="batch",
         dropout=0.0,
+        upsample="transpose",
     ):
         super().__init__()
         if depth < 1:
@@ -110,12 +116,12 @@ class UNetGenerator(nn.Module):
         for i in range(depth - 1, 0, -1):
             # Input: the bottleneck (innermost) or the previous decoder output + its skip.
             block_in = widths[i] if i == depth - 1 else widths[i] * 2
-            layers = [DeconvBlock(block_in, widths[i - 1], norm=norm, activation="relu")]
+            layers = [DeconvBlock(block_in, widths[i - 1], norm=norm, activation="relu", upsample=upsample)]
             if dropout > 0 and i >= depth - 3:
                 layers.append(nn.Dropout(dropout))
             self.decoder.append(nn.Sequential(*layers))
         head_in = widths[0] * 2 if depth > 1 else widths[0]
-        self.head = DeconvBlock(head_in, out_channels, norm="none", activation="tanh")
+        self.head = DeconvBlock(head_in, out_channels, norm="none", activation="tanh", upsample=upsample)
 
     def forward(self, x):
         """
@@ -170,6 +176,11 @@ class ResNetGenerator(nn.Module):
         Normalisation of every block.
     dropout : float, optional
         Dropout inside the residual blocks.
+    upsample : {"transpose", "resize"}, optional
+        Upsampling of the decoder blocks: transposed convolutions (the paper's, which
+        leave a checkerboard at 2 and 4 px periods) or resize-convolutions (nearest
+        upsampling + 3 x 3 convolution, checkerboard-free); see
+        `~sunpy_magnetogan.nn.blocks.DeconvBlock`.
 
     Examples
     --------
@@ -190,6 +201,7 @@ class ResNetGenerator(nn.Module):
         max_channels=512,
         norm="instance",
         dropout=0.0,
+        upsample="transpose",
     ):
         super().__init__()
         if n_downsampling < 1:
@@ -210,7 +222,7 @@ class ResNetGenerator(nn.Module):
         decoder = []
         for i in range(n_downsampling - 1, -1, -1):
             width = widths[i - 1] if i > 0 else widths[0]
-            decoder.append(DeconvBlock(previous, width, norm=norm, activation="relu"))
+            decoder.append(DeconvBlock(previous, width, norm=norm, activation="relu", upsample=upsample))
             previous = width
         self.decoder = nn.Sequential(*decoder)
         self.head = nn.Sequential(
@@ -263,6 +275,11 @@ class AtrousGenerator(nn.Module):
         Cap on the number of filters.
     norm : {"batch", "instance", "none"}, optional
         Normalisation of the blocks.
+    upsample : {"transpose", "resize"}, optional
+        Upsampling of the last block: transposed convolutions (the paper's, which
+        leave a checkerboard at 2 and 4 px periods) or resize-convolutions (nearest
+        upsampling + 3 x 3 convolution, checkerboard-free); see
+        `~sunpy_magnetogan.nn.blocks.DeconvBlock`.
 
     Examples
     --------
@@ -283,6 +300,7 @@ class AtrousGenerator(nn.Module):
         aspp_channels=None,
         max_channels=512,
         norm="batch",
+        upsample="transpose",
     ):
         super().__init__()
         if n_downsampling < 2:
@@ -304,7 +322,7 @@ class AtrousGenerator(nn.Module):
             ConvBlock(aspp_channels + skip_channels, widths[0], 3, 1, norm=norm, activation="relu"),
             ConvBlock(widths[0], widths[0], 3, 1, norm=norm, activation="relu"),
         )
-        self.head = DeconvBlock(widths[0], out_channels, norm="none", activation="tanh")
+        self.head = DeconvBlock(widths[0], out_channels, norm="none", activation="tanh", upsample=upsample)
 
     def forward(self, x):
         """

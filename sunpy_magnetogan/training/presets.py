@@ -116,7 +116,7 @@ PRESETS = {
             image_size=128,
             n_levels=3,
             generator="unet",
-            generator_kwargs={"base_channels": 8, "depth": 4, "max_channels": 64},
+            generator_kwargs={"base_channels": 8, "depth": 4, "max_channels": 64, "upsample": "resize"},
             discriminator="patchgan",
             patch_sizes=(16, 8, 8),
             discriminator_kwargs={"base_channels": 8, "max_channels": 64},
@@ -135,7 +135,7 @@ PRESETS = {
     ),
 }
 
-_COMPACT_512_GENERATOR = {"base_channels": 16, "depth": 6, "max_channels": 64}
+_COMPACT_512_GENERATOR = {"base_channels": 16, "depth": 6, "max_channels": 64, "upsample": "resize"}
 _COMPACT_512_DISCRIMINATOR = {"base_channels": 16, "max_channels": 64}
 _COMPACT_512_TRAINING = TrainConfig(
     steps=4500,
