@@ -166,6 +166,9 @@ def test_phi_fdt_blos_is_truth_on_the_hmi_scale(phi, fsi):
         phi_to_hmi(phi, factor=-1, reference="x")
     with pytest.raises(ValueError, match="reference"):
         phi_to_hmi(phi, factor=1.0, reference=" ")
+    # no published PHI/FDT-to-HMI factor holds in general (issue #18): the caller gives one
+    with pytest.raises(TypeError, match="factor"):
+        phi_to_hmi(phi, reference="no factor")
 
 
 def test_phi_truth_scores_tracks_and_maps_a_farside_prediction(phi, fsi):

@@ -31,12 +31,33 @@ by the model grid, the per-image fit follows the degradation, and the fit is rec
 the header with its source.
 
 **PHI to the HMI scale.** PHI and HMI measure the same Fe I 6173 A line but do not read
-the same field strengths (PHI/FDT against HMI: Moreno Vacas et al. 2024, A&A 685, A28;
-PHI/HRT against HMI: Sinjan et al. 2023, A&A 673, A31), and the relation depends on the
-product version. The package therefore hard-codes no factor: `phi_to_hmi` applies the
-factor the caller takes from the literature for the data at hand and records it, with
-its reference, in the header (``PHI2HMI``, ``PHI2HREF``) and the history, so that every
-score against PHI truth says which scale it used.
+the same field strengths, and no published factor holds for the ``phi-fdt-blos`` product
+in general, so the package hard-codes none: `phi_to_hmi` applies the factor the caller
+takes from the literature for the data at hand and records it, with its reference, in the
+header (``PHI2HMI``, ``PHI2HREF``) and the history, so that every score against PHI truth
+says which scale it used. The published comparisons found (searched in December 2026):
+
+- PHI/HRT against HMI (Sinjan et al. 2023, A&A 673, A31, "Magnetic fields inferred by
+  Solar Orbiter: A comparison between SO/PHI-HRT and SDO/HMI", arXiv:2303.16771): data of
+  the inferior conjunction of 7 March 2022 (3 deg between the observatories), HRT degraded
+  to HMI's resolution; line-of-sight fields with a slope of 0.97, an offset below 1 G and
+  a Pearson correlation of 0.97, HRT reading weaker fields in the strongest features. It
+  is the High Resolution Telescope, not the FDT, and the abstract does not say which
+  instrument is the regressor.
+- PHI/HRT after a stray-light correction (Sinjan et al. 2026, arXiv:2603.18744, "A stray
+  light analysis for SO/PHI-HRT and an updated comparison of the inferred magnetic field
+  with SDO/HMI"; March 2023 conjunction): HRT now infers stronger line-of-sight fields than
+  HMI in most features, so the 2023 relation depends on the HRT processing.
+- PHI/FDT against HMI (Moreno Vacas et al. 2024, A&A 685, A28, "Comparison of magnetic
+  data products from Solar Orbiter SO/PHI-FDT and SDO/HMI"): data of 8 March 2022 (3.4 deg
+  between the observatories, four active regions), plate scales matched, linear
+  correlation coefficients of B, inclination, B_LoS and azimuth. Its fitted B_LoS relation
+  could not be read from the sources available when this was written.
+
+All three come from data taken near an inferior conjunction (a few degrees from the
+Sun-Earth line), whereas the FDT's resolution changes with the distance to the Sun and cross-calibration
+factors of other magnetographs change with the centre-to-limb distance and the field
+strength (Liu et al. 2025, Sol. Phys. 300, for GONG, MDI, SOLIS, MWO and WSO against HMI).
 """
 
 import logging
@@ -197,7 +218,9 @@ def phi_to_hmi(smap, *, factor, reference):
         A PHI/FDT ``phi-fdt-blos`` map (`is_phi_fdt_blos`).
     factor : float
         ``B_HMI = factor * B_PHI``, from a PHI/FDT-HMI cross-calibration valid for the
-        product version in use (e.g. Moreno Vacas et al. 2024, A&A 685, A28).
+        product version, distance and field range in use (e.g. Moreno Vacas et al. 2024,
+        A&A 685, A28). There is no default: no published factor holds for the FDT product
+        in general (the module notes list the comparisons found and their conditions).
     reference : str
         Where ``factor`` comes from (a citation), written to the header.
 

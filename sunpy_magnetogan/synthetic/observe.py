@@ -138,19 +138,23 @@ def farside_observer(time, *, distance: u.AU = 1 * u.AU):
 
 
 # Solar Orbiter's orbit after the cruise phase (from November 2021), as a Keplerian ellipse
-# in the solar equatorial (heliocentric inertial) frame. See `solo_observer`.
+# in the solar equatorial (heliocentric inertial) frame. See `solo_observer` for the sources.
 _SOLO_PERIHELION = 0.29 * u.AU
 _SOLO_APHELION = 0.96 * u.AU
 _SOLO_PERIHELION_TIME = "2023-04-09T00:00"
 _SOLO_NODE = 205.0 * u.deg
 _SOLO_ARG_PERIHELION = 345.0 * u.deg
-#: (from, inclination to the solar equator): near the ecliptic, then raised by the Venus
-#: gravity assists of February 2025, December 2026 and March 2028.
+#: (from, inclination to the solar equator). Near the ecliptic until the Venus gravity
+#: assist of 18 February 2025 (17 deg after it) and that of 24 December 2026 (24 deg after
+#: it), dated flybys. The step to 33 deg is not at a dated flyby: Müller et al. (2020, Table 1)
+#: give only the first date at 33 deg latitude, 2029-07-24; the step is placed 33.5 days
+#: before it, the mean lag between the two dated flybys and the first dates at their
+#: latitudes in the same table (32 and 35 days).
 _SOLO_INCLINATION = (
     ("2020-01-01", 7.0 * u.deg),
     ("2025-02-18", 17.0 * u.deg),
     ("2026-12-24", 24.0 * u.deg),
-    ("2028-03-17", 33.0 * u.deg),
+    ("2029-06-20T12:00", 33.0 * u.deg),
 )
 
 
@@ -176,28 +180,44 @@ def solo_observer(time):
     A Solar Orbiter-like observer, from an analytic ephemeris of the 2022-2030 orbits.
 
     The orbit is a Keplerian ellipse in the solar equatorial (heliocentric inertial)
-    frame, with the figures of the mission overview (Müller et al. 2020, A&A 642, A1):
+    frame, whose inclination changes in steps at the Venus gravity assists:
 
-    * perihelion 0.29 AU and aphelion 0.96 AU, so a period of 180.5 days (about six
-      months, Kepler's third law), perihelion passages on 2023-04-09 plus multiples of it
-      (2023-10-06, 2024-04-04, 2024-10-01, 2025-03-31, ...);
-    * inclination to the solar equator 7 deg (the orbit lies near the ecliptic, itself
-      inclined 7.25 deg) until the Venus gravity assist of 2025-02-18, then 17 deg (end of
-      the nominal mission), 24 deg from 2026-12-24 and 33 deg from 2028-03-17 (extended
-      mission); the gravity assists are instantaneous steps of the inclination, so the
-      latitude jumps on those dates;
+    * perihelion 0.29 AU and aphelion 0.96 AU, so a period of 180.5 days (Kepler's third
+      law), perihelion passages on 2023-04-09 plus multiples of it (2023-10-06,
+      2024-04-04, 2024-10-01, 2025-03-31, ...). The mission overview (Müller et al. 2020,
+      A&A 642, A1, Table 1) gives a closest perihelion of 0.28 AU, a furthest aphelion of
+      1.02 AU and periods of 150-180 days: the model's single ellipse lies inside those
+      ranges, its period half a day above the longest;
+    * inclination to the solar equator 7 deg until the Venus gravity assist of
+      2025-02-18, 17 deg after it, 24 deg after the one of 2026-12-24, and 33 deg from
+      2029-06-20. ESA gives the first two steps (about 7.7 deg before and about 17 deg
+      after the flyby of February 2025, 24 deg after that of December 2026: its
+      announcement of the Venus flyby of 4 September 2022, as reported on 29 August 2022;
+      the February 2025 flyby took place on the 18th, at 379 km from Venus);
+      Müller et al. (2020, Table 1) give the maximum heliographic latitude: 7 deg in the
+      cruise phase, 18 deg (first reached 2025-03-22), 24 deg (2027-01-28) and 33 deg
+      (2029-07-24). The flyby that brings 33 deg is not dated in the sources used, so
+      that step is put 33.5 days before 2029-07-24, the mean lag between the two dated
+      flybys and the first dates at their latitudes (32 and 35 days); the Venus flyby of
+      2028 is not modelled (no inclination was found for it). The gravity assists are
+      instantaneous steps of the inclination, so the latitude jumps on those dates. The
+      model first reaches within 0.5 deg of its three raised latitudes on 2025-03-15,
+      2027-03-08 and 2029-08-27 (Müller et al.: 2025-03-22, 2027-01-28, 2029-07-24);
     * the orientation (ascending node 205 deg, argument of perihelion 345 deg in the
       heliocentric inertial frame) is set so that the orbit passes through Solar Orbiter's
       position in the PHI/FDT file of 2024-03-05T04:15 read in sunpy's tests
       (heliocentric inertial longitude 67.2 deg, latitude -4.7 deg, 0.625 AU, moving
       south), within 1 deg and 0.005 AU.
 
-    The longitude from Earth drifts through all values: over 2022-2030 the model is more
-    than 90 deg from Earth (on the far side) 49% of the time. This is a model for a
-    synthetic data set, not a substitute for the SPICE kernels of the real spacecraft:
-    the real period changes at each gravity assist, so away from 2024 the model's
-    perihelia drift by weeks from the real ones (it puts the first perihelion of the
-    science phase on 2022-04-14, the real one was on 2022-03-26).
+    Solar Orbiter was launched on 2020-02-10 at 04:03 UTC (Müller et al. 2020, Table 1)
+    and ended its cruise phase with the Earth gravity assist of November 2021; the model
+    is meant for the science phase from 2022. The longitude from Earth drifts through all
+    values: over 2022-2030 the model is more than 90 deg from Earth (on the far side) 49%
+    of the time. This is a model for a synthetic data set, not a substitute for the SPICE
+    kernels of the real spacecraft: the real period changes at each gravity assist, so
+    away from 2024 the model's perihelia drift by weeks from the real ones (it puts the
+    first perihelion of the science phase on 2022-04-14, the real one was on 2022-03-26
+    at about 0.32 AU).
 
     Parameters
     ----------
