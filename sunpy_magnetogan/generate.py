@@ -30,6 +30,7 @@ from sunpy_magnetogan.output import confidence_map, magnetogram_map, provenance_
 from sunpy_magnetogan.polarity import PolarityCalibration
 from sunpy_magnetogan.prior import apply_prior, prior_on_grid
 from sunpy_magnetogan.solar_cycle import cycle_frame
+from sunpy_magnetogan.strength import StrengthCalibration
 from sunpy_magnetogan.validation import read_map
 from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
@@ -101,6 +102,8 @@ class LoadedModel:
         The calibration of the polarity confidence, when the model card has one.
     prior_polarity : `~sunpy_magnetogan.polarity.PolarityCalibration` or None
         The calibration of signs taken from a prior magnetogram, when the card has one.
+    strength : `~sunpy_magnetogan.strength.StrengthCalibration` or None
+        The calibration of the field strength, when the card has one.
 
     Examples
     --------
@@ -134,6 +137,7 @@ class LoadedModel:
     cycle_frame: bool = False
     polarity: PolarityCalibration | None = None
     prior_polarity: PolarityCalibration | None = None
+    strength: StrengthCalibration | None = None
 
     @property
     def name(self):
@@ -249,6 +253,7 @@ def _load_model_cached(model, device, cache_dir, offline, optimize, compile):
         prior_polarity=PolarityCalibration.from_dict(calibration["prior"])
         if "prior" in calibration
         else None,
+        strength=StrengthCalibration.from_dict(calibration["strength"]) if "strength" in calibration else None,
     )
 
 
@@ -302,6 +307,7 @@ def generate_magnetogram(
     precision="auto",
     prior=None,
     return_confidence=False,
+    strength="auto",
     allow_other_instruments=False,
     allow_other_wavelengths=False,
 ):
@@ -332,6 +338,14 @@ def generate_magnetogram(
         Also return the polarity confidence: a map of the probability that each pixel's
         sign is right (`sunpy_magnetogan.polarity`; save both with
         `~sunpy_magnetogan.output.save_magnetogram`).
+    strength : {"auto", "calibrated", "raw"}, optional
+        ``"calibrated"``: the generated ``|B|`` mapped onto the true distribution of field
+        strengths by annulus of ``mu`` (`sunpy_magnetogan.strength`): right quiet-Sun
+        strength and total unsigned flux, larger squared error where signs are uncertain.
+        ``"raw"``: the generator's least-squares field (too weak where it cannot know the
+        sign, mostly the quiet Sun near disk centre). ``"auto"`` (default): calibrated
+        when the model card has a strength calibration, raw otherwise. ``MGANSTRN``
+        records the choice.
     allow_other_instruments, allow_other_wavelengths : bool, optional
         Opt in to inputs the model was not trained for.
 
@@ -340,7 +354,8 @@ def generate_magnetogram(
     magnetogram : `~sunpy_magnetogan.mapsource.MagnetoGANMap`
         Field in Gauss on the model grid (solar north up), NaN off the disk, with the input's
         observer, date and provenance keywords (``MGANCYCL``: the solar cycles whose Hale
-        order was applied; ``MGANPRIO``: the date of the prior, when one was given).
+        order was applied; ``MGANPRIO``: the date of the prior, when one was given;
+        ``MGANSTRN``: ``calibrated`` or ``raw`` strength).
     confidence : `~sunpy.map.GenericMap`
         Only with ``return_confidence``: the polarity confidence (0.5-1 mostly; NaN off the
         disk and where no calibration applies).
@@ -348,7 +363,8 @@ def generate_magnetogram(
     Raises
     ------
     MagnetoGANError
-        If ``return_confidence`` is asked of a model without a polarity calibration.
+        If ``return_confidence`` is asked of a model without a polarity calibration, or
+        ``strength="calibrated"`` of one without a strength calibration.
 
     Examples
     --------
@@ -363,6 +379,7 @@ def generate_magnetogram(
         raise MagnetoGANError(
             f"model {loaded.name!r} has no polarity calibration in its card: it cannot give a confidence"
         )
+    calibrate = _use_strength(loaded, strength)
     prepared = prepare_input_map(
         euv_map,
         grid=loaded.grid,
@@ -371,16 +388,30 @@ def generate_magnetogram(
         allow_other_instruments=allow_other_instruments,
         allow_other_wavelengths=allow_other_wavelengths,
     )
-    ((magnetogram, confidence),) = _generate_prepared(loaded, [prepared], precision=precision, priors=[prior])
+    ((magnetogram, confidence),) = _generate_prepared(
+        loaded, [prepared], precision=precision, priors=[prior], strength=calibrate
+    )
     return (magnetogram, confidence) if return_confidence else magnetogram
 
 
-def _generate_prepared(loaded, prepared, *, precision, priors=None):
+def _use_strength(loaded, strength):
+    """Whether to apply the model's strength calibration (see `generate_magnetogram`)."""
+    if strength not in ("auto", "calibrated", "raw"):
+        raise ValueError(f"strength must be 'auto', 'calibrated' or 'raw', got {strength!r}")
+    if strength == "calibrated" and loaded.strength is None:
+        raise MagnetoGANError(
+            f"model {loaded.name!r} has no strength calibration in its card: use strength='raw'"
+        )
+    return strength != "raw" and loaded.strength is not None
+
+
+def _generate_prepared(loaded, prepared, *, precision, priors=None, strength=False):
     """
     Maps (and confidence maps, or None) of a batch of prepared inputs.
 
-    The generator runs once on the whole batch; the cycle frame, the optional priors and
-    the polarity confidence are applied per input.
+    The generator runs once on the whole batch; the cycle frame, the optional priors, the
+    polarity confidence (of the raw strengths, on which it was fitted) and, with
+    ``strength``, the strength calibration are applied per input.
     """
     frames = [loaded.frame(p.geometry) for p in prepared] if loaded.cycle_frame else None
     fields = loaded.predict(
@@ -411,6 +442,9 @@ def _generate_prepared(loaded, prepared, *, precision, priors=None):
                     else loaded.prior_polarity.probability(smoothed, 1.0)
                 )
                 probability = np.where(decided, from_prior, probability)
+        if strength:
+            field = loaded.strength.apply(field, loaded.grid.mu_array())
+        extra["mganstrn"] = "calibrated" if strength else "raw"
         magnetogram = _to_map(field, item, loaded, extra)
         results.append(
             (magnetogram, None if probability is None else confidence_map(probability, magnetogram))
@@ -477,6 +511,7 @@ def generate_magnetograms(
     on_error="continue",
     prior=None,
     confidence=False,
+    strength="auto",
     allow_other_instruments=False,
     allow_other_wavelengths=False,
 ):
@@ -494,7 +529,7 @@ def generate_magnetograms(
     ----------
     inputs : iterable
         `~sunpy.map.GenericMap` objects, a `~sunpy.map.MapSequence`, or FITS/JP2 paths.
-    model, device, precision, allow_other_instruments, allow_other_wavelengths
+    model, device, precision, strength, allow_other_instruments, allow_other_wavelengths
         As for `generate_magnetogram`.
     batch_size : int, optional
         Maps per forward pass.
@@ -558,6 +593,7 @@ def generate_magnetograms(
         raise MagnetoGANError(
             f"model {loaded.name!r} has no polarity calibration in its card: it cannot give a confidence"
         )
+    calibrate = _use_strength(loaded, strength)
     bar = tqdm(total=total, desc="generating magnetograms", unit="map", disable=not progress or total == 0)
     pending, failures, seen = [], [], set()
     n_done = 0
@@ -567,7 +603,11 @@ def generate_magnetograms(
         if not pending:
             return
         results = _generate_prepared(
-            loaded, [prepared for _, prepared in pending], precision=precision, priors=[prior] * len(pending)
+            loaded,
+            [prepared for _, prepared in pending],
+            precision=precision,
+            priors=[prior] * len(pending),
+            strength=calibrate,
         )
         for (path, _), (result, probability) in zip(pending, results, strict=True):
             if path is not None:

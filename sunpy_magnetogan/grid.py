@@ -101,6 +101,29 @@ class ModelGrid:
         coords = (np.arange(self.size) - self.center_px) / self.radius_px
         return np.hypot(coords[np.newaxis, :], coords[:, np.newaxis])
 
+    def mu_array(self):
+        """
+        Cosine of the heliocentric angle of every pixel centre on the disk.
+
+        Orthographic, like `latitude_array` (an observer far from the Sun compared with
+        its radius).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(size, size)``, float64, in (0, 1] on the disk and NaN off it.
+
+        Examples
+        --------
+        >>> from sunpy_magnetogan.grid import ModelGrid
+        >>> mu = ModelGrid(65).mu_array()
+        >>> float(mu[32, 32]), bool(np.isnan(mu[0, 0]))
+        (1.0, True)
+        """
+        r2 = self.radius_array() ** 2
+        with np.errstate(invalid="ignore"):
+            return np.where(r2 < 1.0, np.sqrt(1.0 - r2), np.nan)
+
     @u.quantity_input
     def latitude_array(self, b0: u.deg = 0 * u.deg):
         """

@@ -53,6 +53,14 @@ def add_parser(subparsers):
         action="store_true",
         help="write each output with its polarity confidence as a second HDU (default: off)",
     )
+    parser.add_argument(
+        "--strength",
+        choices=("auto", "calibrated", "raw"),
+        default="auto",
+        help="field strength: calibrated onto the true distribution (right quiet-Sun strength and "
+        "unsigned flux) or the raw least-squares field; auto = calibrated when the model has it "
+        "(default: auto)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_arguments(parser)
     return parser
@@ -80,6 +88,7 @@ def run(args):
             on_error="raise" if args.stop_on_error else "continue",
             prior=prior,
             confidence=args.confidence,
+            strength=args.strength,
         ):
             count += 1
     except BatchError as exc:
