@@ -7,7 +7,9 @@ Quality of a generator on the held-out synthetic seeds and on the semi-real HMI 
   (``--run``) or a registered model (``--model``, e.g. the shipped ``default``). Models
   with a cycle frame get each pair's frame from its date; ``--cycle-frame`` applies the
   frame to a model that was trained without it (a model trained on cycle-24 dates only
-  predicts the even-cycle frame), ``--no-cycle-frame`` leaves it out;
+  predicts the even-cycle frame), ``--no-cycle-frame`` leaves it out; a model's strength
+  calibration (`sunpy_magnetogan.strength`) is applied as ``generate_magnetogram`` does,
+  unless ``--raw-strength``;
 * the centre-to-limb check on the same pairs: generated / true unsigned flux in annuli of
   ``mu`` (`sunpy_magnetogan.metrics.flux_by_mu`), which should not depend on ``mu``;
 * the semi-real pair: the real HMI magnetogram of 2011-12-17 in ``../shared/data/real``,
@@ -73,15 +75,23 @@ def checkpoint_predictor(checkpoint):
     return predict, euv_norm, config.cycle_frame
 
 
-def model_predictor(name):
-    """``(predict(euv), euv_normalization, cycle_frame)`` of a registered model (frame sign not applied)."""
+def model_predictor(name, *, strength=False):
+    """
+    ``(predict(euv), euv_normalization, cycle_frame)`` of a registered model (frame sign not applied).
+
+    With ``strength`` the model card's strength calibration is applied (as
+    ``generate_magnetogram(strength="auto")`` does), when the card has one.
+    """
     loaded = load_model(name, device="cpu")
     ones = np.ones(loaded.grid.shape, dtype=np.float32)
-    return (
-        (lambda euv: loaded.predict(euv[np.newaxis], frame=ones)[0]),
-        loaded.euv_normalization,
-        loaded.cycle_frame,
-    )
+    calibration = loaded.strength if strength else None
+    mu = loaded.grid.mu_array()
+
+    def predict(euv):
+        field = loaded.predict(euv[np.newaxis], frame=ones)[0]
+        return field if calibration is None else calibration.apply(field, mu)
+
+    return predict, loaded.euv_normalization, loaded.cycle_frame
 
 
 def with_frame(predict, grid_size, use_frame):
@@ -182,11 +192,16 @@ def main():
     frame = parser.add_mutually_exclusive_group()
     frame.add_argument("--cycle-frame", action="store_true", help="apply the cycle frame to any model")
     frame.add_argument("--no-cycle-frame", action="store_true", help="never apply the cycle frame")
+    parser.add_argument(
+        "--raw-strength",
+        action="store_true",
+        help="score a model's raw field, without its card's strength calibration (default: with it)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON (for a model card)")
     args = parser.parse_args()
     print(describe_machine())
     predict, euv_normalization, use_frame = (
-        run_predictor(args.run) if args.run else model_predictor(args.model)
+        run_predictor(args.run) if args.run else model_predictor(args.model, strength=not args.raw_strength)
     )
     use_frame = (use_frame or args.cycle_frame) and not args.no_cycle_frame
     print(f"cycle frame: {'applied' if use_frame else 'not applied'}")

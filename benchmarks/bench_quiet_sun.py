@@ -16,7 +16,8 @@ field are compared in the quiet Sun (`sunpy_magnetogan.metrics.activity_masks`: 
   (``mu`` 0.4-0.6); below 0.9 is a decline towards disk centre.
 
 Run: ``python benchmarks/bench_quiet_sun.py --dataset DIR --model default`` (or ``--run RUN``
-for a training run's newest checkpoint).
+for a training run's newest checkpoint; a model's strength calibration is applied unless
+``--raw-strength``).
 """
 
 import argparse
@@ -135,10 +136,17 @@ def main():
     source.add_argument("--model", help="a registered model name")
     parser.add_argument("--splits", nargs="+", default=["test"], help="splits to score (default: test)")
     parser.add_argument("--max-pairs", type=int, default=40, help="at most this many pairs per split")
+    parser.add_argument(
+        "--raw-strength",
+        action="store_true",
+        help="score a model's raw field, without its card's strength calibration (default: with it)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
     print(describe_machine())
-    predict, _, use_frame = run_predictor(args.run) if args.run else model_predictor(args.model)
+    predict, _, use_frame = (
+        run_predictor(args.run) if args.run else model_predictor(args.model, strength=not args.raw_strength)
+    )
     store = PairStore.open(args.dataset)
     predict_pair = with_frame(predict, store.grid_size, use_frame)
     results = {split: score_split(store, predict_pair, split, args.max_pairs) for split in args.splits}
