@@ -130,6 +130,17 @@ def semireal_inputs(magnetogram, *, size=512, euv_normalization=None, euv=None, 
     euv, truth, disk : numpy.ndarray
         The prepared EUV image in [-1, 1] (float32), the true field in Gauss (float32), and
         the boolean mask of pixels valid in both, each ``(size, size)``.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.evaluation_activity import semireal_inputs
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi
+    >>> hmi = observe_hmi(SyntheticSun(7000), "2014-01-01", npix=128)
+    >>> euv, truth, disk = semireal_inputs(hmi, size=64)
+    >>> euv.shape, truth.shape, bool(disk[32, 32]), bool(disk[0, 0])
+    ((64, 64), (64, 64), True, False)
+    >>> bool(euv.min() >= -1 and euv.max() <= 1)
+    True
     """
     from sunpy_magnetogan.synthetic.euv import euv304_from_magnetogram
 
@@ -175,6 +186,16 @@ def evaluate_activity(predict, samples, *, size=512, npix=None, euv_normalizatio
         One row per sample: ``bin``, ``name``, ``seed``, ``date``, and `ACTIVITY_KEYS`
         (fluxes in Mx, ``qs_*`` in Gauss, ``flux_ratio`` and ``qs_ratio`` generated /
         true), plus ``r2_qs``.
+
+    Examples
+    --------
+    A stand-in "model" that returns the EUV image scaled to Gauss, on one Sun per bin:
+
+    >>> from sunpy_magnetogan.evaluation_activity import evaluate_activity
+    >>> from sunpy_magnetogan.synthetic.activity import activity_samples
+    >>> rows = evaluate_activity(lambda euv, meta: 100.0 * euv, activity_samples(1)[:2], size=64)
+    >>> [row["name"] for row in rows], rows[0]["flux_true"] < rows[1]["flux_true"]
+    (['minimum', 'low'], True)
     """
     from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi, observe_pair
 

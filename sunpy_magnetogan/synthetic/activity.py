@@ -63,6 +63,13 @@ class ActivityBin:
         Short name (``"minimum"`` .. ``"maximum"``).
     low, high : float
         ``low <= R < high`` (dimensionless; 1 is the peak of a cycle of amplitude 1).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic.activity import ACTIVITY_BINS
+    >>> minimum = ACTIVITY_BINS[0]
+    >>> minimum.name, 0.05 in minimum, 0.2 in minimum
+    ('minimum', True, False)
     """
 
     name: str
@@ -100,6 +107,13 @@ class ActivitySample:
         The date (rounded to the minute).
     rate : float
         Its relative emergence rate ``R`` (dimensionless).
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.synthetic.activity import activity_samples
+    >>> sample = activity_samples(1)[0]
+    >>> sample.name, sample.seed, sample.rate < 0.1
+    ('minimum', 7000, True)
     """
 
     bin: int
