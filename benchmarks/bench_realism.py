@@ -21,6 +21,8 @@ Statistics of a line-of-sight magnetogram, on the disk with mu > 0.1:
 * ``umbra``: the strongest |B_los| at mu > 0.5, G (a sunspot's umbra when there is one);
 * ``polar_N`` / ``polar_S``: mean B_r = B_los / mu over the visible pixels poleward of
   +-60 deg latitude (mu > 0.1), G;
+* ``noise``: pixel-to-pixel noise of B_los near disk centre, G
+  (`sunpy_magnetogan.synthetic.euv.estimate_field_noise`, the forward model's estimate);
 * ``cap_flux`` (synthetic Suns only, whole sphere): unsigned flux of the dominant polarity
   poleward of 70 deg (mean of both hemispheres) on a 0.5 deg Carrington map of B_r, Mx.
 
@@ -47,6 +49,8 @@ from _common import REAL_DATA_DIR, print_table
 from sunpy_magnetogan.metrics import MetricSettings, activity_masks, disk_geometry, magnetic_flux
 from sunpy_magnetogan.solar_cycle import SolarCycle, time_from_days
 from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi
+from sunpy_magnetogan.synthetic.euv import estimate_field_noise
+from sunpy_magnetogan.synthetic.projection import geometry_from_wcs_map
 
 REAL_HMI = "hmi_m_720s_2011-12-17T055810.fits"
 REAL_DATE = "2011-12-17T05:58:10"
@@ -94,6 +98,7 @@ COLUMNS = (
     "polar_N",
     "polar_S",
     "cap_flux",
+    "noise",
 )
 
 
@@ -150,6 +155,7 @@ def magnetogram_statistics(smap, settings=None):
         "umbra": float(strong.max()),
         "polar_N": float(np.nanmean(np.where(disk & (lat > 60), br, np.nan))),
         "polar_S": float(np.nanmean(np.where(disk & (lat < -60), br, np.nan))),
+        "noise": estimate_field_noise(b, geometry_from_wcs_map(smap)),
     }
 
 
