@@ -37,7 +37,7 @@ import sunpy.map
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REAL_DATA_DIR, describe_machine, print_table
-from bench_default_model import run_predictor, with_frame
+from bench_default_model import model_predictor, run_predictor, with_frame
 
 from sunpy_magnetogan.evaluation_activity import (
     evaluate_activity,
@@ -45,7 +45,6 @@ from sunpy_magnetogan.evaluation_activity import (
     semireal_inputs,
     summarize_activity,
 )
-from sunpy_magnetogan.generate import load_model
 from sunpy_magnetogan.metrics import grid_geometry, pair_metrics
 from sunpy_magnetogan.pairs import pair_cycle_frame
 from sunpy_magnetogan.synthetic.activity import ACTIVITY_BINS, activity_samples
@@ -71,17 +70,16 @@ COLUMNS = (
 )
 
 
-def load_predictor(model):
-    """``(predict(euv), euv_normalization, cycle_frame)`` of a registered model or a run/checkpoint path."""
+def load_predictor(model, *, strength=True):
+    """
+    ``(predict(euv), euv_normalization, cycle_frame)`` of a registered model or a run/checkpoint path.
+
+    A registered model's strength calibration is applied (as ``generate_magnetogram`` does)
+    unless ``strength`` is false; a run has none.
+    """
     if Path(model).exists():
         return run_predictor(Path(model))
-    loaded = load_model(model, device="cpu")
-    # Frame sign applied by with_frame; the ones keep the model's own output at any grid size.
-    return (
-        (lambda euv: loaded.predict(euv[np.newaxis], frame=np.ones_like(euv))[0]),
-        loaded.euv_normalization,
-        loaded.cycle_frame,
-    )
+    return model_predictor(model, strength=strength)
 
 
 def real_pair(predict, euv_normalization, use_frame, size):
@@ -166,12 +164,17 @@ def main():
         "--recipe", choices=("semireal", "pair"), default="semireal", help="how the EUV input is made"
     )
     parser.add_argument("--no-real", action="store_true", help="skip the real HMI 2011-12-17 pair")
+    parser.add_argument(
+        "--raw-strength",
+        action="store_true",
+        help="score a model's raw field, without its card's strength calibration (default: with it)",
+    )
     parser.add_argument("--json", type=Path, help="write the per-pair rows and the per-bin summary as JSON")
     args = parser.parse_args()
     # Dates before SDO (1996-2010) have no AIA degradation table; the normalisation cancels it.
     warnings.filterwarnings("ignore", message="AIA degradation correction skipped")
     print(describe_machine())
-    predict, euv_normalization, use_frame = load_predictor(args.model)
+    predict, euv_normalization, use_frame = load_predictor(args.model, strength=not args.raw_strength)
     print(
         f"model {args.model}: cycle frame {'applied' if use_frame else 'not applied'}; recipe {args.recipe}; "
         f"{args.size} px grid; {args.seeds_per_bin} Suns per bin"

@@ -23,6 +23,7 @@ for a training run's newest checkpoint; a model's strength calibration is applie
 import argparse
 import json
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import astropy.units as u
@@ -92,7 +93,7 @@ def score_split(store, predict_pair, split, max_pairs):
         text = "  ".join(f"{p} px: {r:7.2f}" for p, r in ratios.items()) if ratios else "no patch"
         print(f"  checkerboard ratio ({label:9}) {text}   (target < 3)")
     print(f"  quiet-Sun mean |B_los| generated / true: {result['quiet_mean_ratio']:.3f}   (target 0.7-1.3)")
-    print("  mu            " + "  ".join(f"{lo:.1f}-{hi:.1f}" for lo, hi in zip(MU_EDGES[:-1], MU_EDGES[1:])))
+    print("  mu            " + "  ".join(f"{lo:.1f}-{hi:.1f}" for lo, hi in pairwise(MU_EDGES)))
     print("  |B_r| true G  " + "  ".join(f"{v:7.1f}" for v in mean_true))
     print("  |B_r| gen. G  " + "  ".join(f"{v:7.1f}" for v in mean_gen))
     print("  ratio         " + "  ".join(f"{v:7.3f}" for v in ratio))

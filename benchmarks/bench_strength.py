@@ -47,7 +47,9 @@ def main():
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", type=Path, help="a training run directory (newest checkpoint)")
     source.add_argument("--model", help="a registered model name")
-    parser.add_argument("--fit-split", default="val", help="split the calibration is fitted on (default: val)")
+    parser.add_argument(
+        "--fit-split", default="val", help="split the calibration is fitted on (default: val)"
+    )
     parser.add_argument(
         "--splits",
         nargs="+",

@@ -253,7 +253,9 @@ def _load_model_cached(model, device, cache_dir, offline, optimize, compile):
         prior_polarity=PolarityCalibration.from_dict(calibration["prior"])
         if "prior" in calibration
         else None,
-        strength=StrengthCalibration.from_dict(calibration["strength"]) if "strength" in calibration else None,
+        strength=StrengthCalibration.from_dict(calibration["strength"])
+        if "strength" in calibration
+        else None,
     )
 
 

@@ -200,7 +200,9 @@ def fit_strength_calibration(pairs, mu, *, mu_edges=MU_EDGES):
         generated = np.concatenate(generated_values[k]) if generated_values[k] else np.empty(0)
         true = np.concatenate(true_values[k]) if true_values[k] else np.empty(0)
         if generated.size == 0:
-            raise MagnetoGANError(f"no valid pixel with {low} < mu <= {high} to fit the strength calibration on")
+            raise MagnetoGANError(
+                f"no valid pixel with {low} < mu <= {high} to fit the strength calibration on"
+            )
         total += generated.size
         generated_quantiles.append(tuple(float(v) for v in np.quantile(generated, levels)))
         true_quantiles.append(tuple(float(v) for v in np.quantile(true, levels)))

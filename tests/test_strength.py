@@ -8,7 +8,7 @@ import torch
 from sunpy_magnetogan.exceptions import MagnetoGANError
 from sunpy_magnetogan.generate import generate_magnetogram, load_model
 from sunpy_magnetogan.grid import ModelGrid
-from sunpy_magnetogan.metrics import activity_masks, grid_geometry, quiet_sun_by_mu
+from sunpy_magnetogan.metrics import grid_geometry, quiet_sun_by_mu
 from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
 from sunpy_magnetogan.sample import SAMPLE_AIA304
 from sunpy_magnetogan.strength import StrengthCalibration, fit_strength_calibration
@@ -60,9 +60,13 @@ def test_round_trip_and_validation():
     calibration = fit_strength_calibration(pairs, mu)
     assert StrengthCalibration.from_dict(calibration.to_dict()) == calibration
     with pytest.raises(ValueError, match="non-decreasing"):
-        StrengthCalibration(mu_centres=(0.5,), generated_quantiles=((0, 2, 1),), true_quantiles=((0, 1, 2),), pixels=3)
+        StrengthCalibration(
+            mu_centres=(0.5,), generated_quantiles=((0, 2, 1),), true_quantiles=((0, 1, 2),), pixels=3
+        )
     with pytest.raises(MagnetoGANError, match="no valid pixel"):
-        fit_strength_calibration([(np.ones((8, 8)), np.ones((8, 8)), np.zeros((8, 8), bool))], np.full((8, 8), 0.5))
+        fit_strength_calibration(
+            [(np.ones((8, 8)), np.ones((8, 8)), np.zeros((8, 8), bool))], np.full((8, 8), 0.5)
+        )
 
 
 @pytest.fixture
@@ -96,7 +100,8 @@ def test_generate_applies_the_card_calibration_and_says_so(calibrated_tiny_model
     aia = sunpy.map.Map(SAMPLE_AIA304)
     raw = generate_magnetogram(aia, model=calibrated_tiny_model, device="cpu", strength="raw")
     auto = generate_magnetogram(aia, model=calibrated_tiny_model, device="cpu")
-    assert raw.meta["mganstrn"] == "raw" and auto.meta["mganstrn"] == "calibrated"
+    assert raw.meta["mganstrn"] == "raw"
+    assert auto.meta["mganstrn"] == "calibrated"
     np.testing.assert_allclose(auto.data, 2 * raw.data, rtol=1e-5, atol=1e-4)
 
 
@@ -110,10 +115,3 @@ def test_generate_refuses_a_calibration_the_model_lacks(tiny_model):
     with pytest.raises(ValueError, match="strength must be"):
         generate_magnetogram(aia, model=tiny_model, device="cpu", strength="loud")
 
-
-def test_activity_masks_quiet_sun_is_what_the_calibration_is_judged_on():
-    # The quiet-Sun checks use activity_masks' quiet mask; a plage patch is excluded.
-    field = np.zeros((64, 64))
-    field[20:30, 20:30] = 500.0
-    _, quiet = activity_masks(field)
-    assert not quiet[25, 25] and quiet[5, 5]

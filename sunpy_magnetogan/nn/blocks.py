@@ -12,10 +12,10 @@ from torch import nn
 
 __all__ = [
     "ASPP",
+    "UPSAMPLE_MODES",
     "ConvBlock",
     "DeconvBlock",
     "ResidualBlock",
-    "UPSAMPLE_MODES",
     "make_activation",
     "make_norm",
 ]
