@@ -114,4 +114,3 @@ def test_generate_refuses_a_calibration_the_model_lacks(tiny_model):
         generate_magnetogram(aia, model=tiny_model, device="cpu", strength="calibrated")
     with pytest.raises(ValueError, match="strength must be"):
         generate_magnetogram(aia, model=tiny_model, device="cpu", strength="loud")
-
