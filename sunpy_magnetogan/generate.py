@@ -18,9 +18,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.data.inputs import InputPreparation, prepare_input_map
 from sunpy_magnetogan.exceptions import BatchError, DeviceError, MagnetoGANError, OutputPathError
 from sunpy_magnetogan.grid import ModelGrid
+from sunpy_magnetogan.nn.fuse import optimize_for_inference
 from sunpy_magnetogan.normalization import (
     EUVNormalization,
     MagnetogramNormalization,
@@ -31,6 +33,7 @@ from sunpy_magnetogan.polarity import PolarityCalibration
 from sunpy_magnetogan.prior import apply_prior, prior_on_grid
 from sunpy_magnetogan.solar_cycle import cycle_frame
 from sunpy_magnetogan.validation import read_map
+from sunpy_magnetogan.weights import load_state_dict
 from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
 __all__ = ["LoadedModel", "generate_magnetogram", "generate_magnetograms", "load_model", "resolve_device"]
@@ -214,10 +217,6 @@ def _autocast_dtype(precision, device):
 
 @functools.lru_cache(maxsize=4)
 def _load_model_cached(model, device, cache_dir, offline, optimize, compile):
-    from sunpy_magnetogan.nn.fuse import optimize_for_inference
-    from sunpy_magnetogan.training.config import ModelConfig
-    from sunpy_magnetogan.weights import load_state_dict
-
     state, card = load_state_dict(model, device="cpu", cache_dir=cache_dir, offline=offline)
     config = ModelConfig.from_dict(card.architecture)
     norms = card.normalization

@@ -41,7 +41,7 @@ from sunpy_magnetogan.data.pairing import (
     write_plan,
     write_records,
 )
-from sunpy_magnetogan.data.query import SOURCES, SYNOPTIC_HOURS, month_chunks, search_records
+from sunpy_magnetogan.data.query import SOURCES, SYNOPTIC_HOURS, month_chunks, parse_trec, search_records
 from sunpy_magnetogan.exceptions import DataFetchError
 
 __all__ = [
@@ -359,8 +359,6 @@ def _job_filename(record, name):
 
 def _jsoc_jobs(block, wanted):
     """Stage a JSOC export for a search result and match its URLs to the wanted records."""
-    from sunpy_magnetogan.data.query import _parse_trec
-
     by_time = {}
     for record in wanted.values():
         if record.key.startswith("jsoc:"):
@@ -387,7 +385,7 @@ def _jsoc_jobs(block, wanted):
             match = _BRACKET.search(record_string)
             if match is None:
                 continue
-            record = by_time.get((series, round(_parse_trec(match.group(1)).unix)))
+            record = by_time.get((series, round(parse_trec(match.group(1)).unix)))
             if record is not None:
                 jobs.append(DownloadJob(record.key, str(row["url"]), _job_filename(record, row["filename"])))
     return jobs

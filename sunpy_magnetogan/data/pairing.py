@@ -26,6 +26,8 @@ import astropy.units as u
 import numpy as np
 from astropy.time import Time
 
+from sunpy_magnetogan.data.cadence import synoptic_times
+
 __all__ = [
     "PairPlan",
     "Record",
@@ -330,8 +332,6 @@ def _pair_id(prefix, target):
 
 
 def _targets_for(records, hours, start=None, end=None):
-    from sunpy_magnetogan.data.query import synoptic_times
-
     if not records:
         return Time([], format="unix", scale="utc")
     times = Time([r.time for r in records])

@@ -35,6 +35,7 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.exceptions import CheckpointError, CheckpointWarning, warn_user
 
 __all__ = [
@@ -560,8 +561,6 @@ def generator_from_checkpoint(checkpoint, *, map_location="cpu"):
     >>> checkpoint["step"], config == model
     (250, True)
     """
-    from sunpy_magnetogan.training.config import ModelConfig
-
     meta = checkpoint["meta"]
     model_config = ModelConfig.from_dict(meta["model_config"])
     generator, _ = model_config.build(meta.get("normalization"))

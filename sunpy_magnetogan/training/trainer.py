@@ -33,6 +33,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.exceptions import MagnetoGANError, TrainingConfigError
 from sunpy_magnetogan.nn import (
     GANLoss,
@@ -44,7 +45,7 @@ from sunpy_magnetogan.nn import (
 )
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.training import checkpoint as ckpt
-from sunpy_magnetogan.training.config import ModelConfig, save_config
+from sunpy_magnetogan.training.config_files import save_config
 from sunpy_magnetogan.training.dataset import PairDataset, StepBatchSampler
 from sunpy_magnetogan.training.distributed import (
     all_gather_object,

@@ -39,7 +39,7 @@ def expected_tensors(architecture, normalization=None):
     import torch
 
     from sunpy_magnetogan.grid import ModelGrid
-    from sunpy_magnetogan.training.config import ModelConfig
+    from sunpy_magnetogan.architecture import ModelConfig
 
     normalization = normalization or {}
     grid = ModelGrid(**normalization.get("grid", {}))
