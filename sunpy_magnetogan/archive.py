@@ -49,7 +49,11 @@ import uuid
 import warnings
 from pathlib import Path
 
+from sunpy_magnetogan._io import atomic_path, magnetogram_path
 from sunpy_magnetogan.exceptions import ArchiveError
+from sunpy_magnetogan.generate import generate_magnetogram, load_model
+from sunpy_magnetogan.validation import read_map
+from sunpy_magnetogan.weights import get_card
 
 __all__ = [
     "MANIFEST_NAME",
@@ -293,26 +297,15 @@ def _now():
 
 def _write_fits_atomic(smap, path):
     """Write a map to ``path`` via a unique temporary file, with checksums, then rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{_PART_SUFFIX}")
-    try:
-        smap.save(tmp, filetype="fits", checksum=True)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
+    with atomic_path(path, suffix=_PART_SUFFIX) as tmp:
+        smap.save(tmp, filetype="fits", checksum=True, overwrite=True)
         delay = float(os.environ.get(_DELAY_ENV, "0") or 0)
         if delay > 0:
             time.sleep(delay)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _generate_file(input_path, output_path, options):
     """The task run on a worker: one input file to one output file."""
-    from sunpy_magnetogan.generate import generate_magnetogram, load_model
-    from sunpy_magnetogan.validation import read_map
-
     start = time.perf_counter()
     loaded = load_model(options["model"], device=options["device"], cache_dir=options["cache_dir"])
     with warnings.catch_warnings(record=True) as caught:
@@ -353,8 +346,6 @@ def _worker_plugin(options, torch_threads):
 
         def setup(self, worker):
             import torch
-
-            from sunpy_magnetogan.generate import load_model
 
             if self.torch_threads:
                 torch.set_num_threads(self.torch_threads)
@@ -425,8 +416,6 @@ def _remove_stale_parts(output_dir):
 
 def _resolve_model(model, cache_dir):
     """Check the model exists before starting workers; a weights file becomes an absolute path."""
-    from sunpy_magnetogan.weights import get_card
-
     candidate = Path(str(model)).expanduser()
     if str(model).endswith(".safetensors") or candidate.is_file():
         if not candidate.is_file():
@@ -520,11 +509,9 @@ def generate_archive(
     """
     from tqdm.auto import tqdm
 
-    from sunpy_magnetogan.generate import _output_path
-
     files = collect_inputs(inputs)
     output_dir = Path(output_dir).expanduser().absolute()
-    outputs = [_output_path(output_dir, path.name) for path in files]
+    outputs = [magnetogram_path(output_dir, path.name) for path in files]
     by_output = {}
     for path, out in zip(files, outputs, strict=True):
         by_output.setdefault(out, []).append(path)

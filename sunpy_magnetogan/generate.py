@@ -18,9 +18,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from sunpy_magnetogan._io import magnetogram_path, resolve_device
 from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.data.inputs import InputPreparation, prepare_input_map
-from sunpy_magnetogan.exceptions import BatchError, DeviceError, MagnetoGANError, OutputPathError
+from sunpy_magnetogan.exceptions import BatchError, MagnetoGANError, OutputPathError
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.nn.fuse import optimize_for_inference
 from sunpy_magnetogan.normalization import (
@@ -39,40 +40,6 @@ from sunpy_magnetogan.weights.cache import ensure_writable_dir
 __all__ = ["LoadedModel", "generate_magnetogram", "generate_magnetograms", "load_model", "resolve_device"]
 
 log = logging.getLogger(__name__)
-
-
-def resolve_device(device=None):
-    """
-    The torch device to run on.
-
-    Parameters
-    ----------
-    device : str or torch.device, optional
-        ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; None picks CUDA when available, else the CPU.
-
-    Returns
-    -------
-    torch.device
-
-    Raises
-    ------
-    sunpy_magnetogan.exceptions.DeviceError
-        If the device name is not one torch knows, or CUDA is asked for but not available
-        (a `RuntimeError` too).
-    """
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError, ValueError) as exc:
-        raise DeviceError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N'") from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise DeviceError(
-            f"device={str(device)!r} was requested but torch sees no CUDA GPU; use device='cpu'"
-        )
-    if device.type not in ("cpu", "cuda"):
-        raise DeviceError(f"device {str(device)!r} is not supported: use 'cpu', 'cuda' or 'cuda:N'")
-    return device
 
 
 @dataclass(frozen=True)
@@ -453,7 +420,7 @@ def _check_distinct_outputs(output_dir, items):
     """Refuse two inputs that would write the same output file (e.g. ``a/x.fits``, ``b/x.jp2``)."""
     by_output = {}
     for label, shown, _ in items:
-        by_output.setdefault(_output_path(output_dir, label), []).append(shown)
+        by_output.setdefault(magnetogram_path(output_dir, label), []).append(shown)
     clashes = {out: shown for out, shown in by_output.items() if len(shown) > 1}
     if clashes:
         out, shown = next(iter(clashes.items()))
@@ -545,7 +512,7 @@ def generate_magnetograms(
         if output_dir is not None:
             _check_distinct_outputs(output_dir, items)
             if not overwrite:
-                todo = [item for item in items if not _output_path(output_dir, item[0]).exists()]
+                todo = [item for item in items if not magnetogram_path(output_dir, item[0]).exists()]
                 if len(todo) < len(items):
                     log.info(
                         "skipping %d of %d inputs: their outputs exist", len(items) - len(todo), len(items)
@@ -578,7 +545,7 @@ def generate_magnetograms(
 
     try:
         for label, shown, read in items:
-            path = None if output_dir is None else _output_path(output_dir, label)
+            path = None if output_dir is None else magnetogram_path(output_dir, label)
             if path is not None:
                 if path in seen:
                     yield from flush()  # what was read before is written first
@@ -614,12 +581,3 @@ def generate_magnetograms(
         bar.close()
     if failures:
         raise BatchError(failures, done=n_done)
-
-
-def _output_path(output_dir, label):
-    stem = Path(label).name
-    for suffix in (".fits", ".fts", ".fit", ".jp2", ".gz"):
-        if stem.lower().endswith(suffix):
-            stem = stem[: -len(suffix)]
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
-    return output_dir / f"{safe}_magnetogram.fits"

@@ -10,9 +10,9 @@ import numpy as np
 import sunpy.map
 from astropy.io import fits
 
+from sunpy_magnetogan._io import atomic_path
 from sunpy_magnetogan.grid import disk_mask
 from sunpy_magnetogan.mapsource import CONFIDENCE_CONTENT, TELESCOPE
-from sunpy_magnetogan.weights.cache import atomic_path
 
 __all__ = ["confidence_map", "magnetogram_map", "provenance_meta", "save_magnetogram"]
 

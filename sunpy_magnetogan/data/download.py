@@ -32,7 +32,8 @@ from pathlib import Path
 import astropy.units as u
 from astropy.time import Time
 
-from sunpy_magnetogan.data.manifest import DownloadManifest, sha256sum
+from sunpy_magnetogan._io import sha256_file
+from sunpy_magnetogan.data.manifest import DownloadManifest
 from sunpy_magnetogan.data.pairing import (
     SplitRule,
     pair_records,
@@ -250,7 +251,7 @@ def _finish(job, part, final, error, manifest, summary):
         summary.failed[job.key] = str(error)
         log.warning("download of %s failed: %s", job.url, error)
         return
-    digest = sha256sum(part)
+    digest = sha256_file(part)
     os.replace(part, final)
     manifest.record_done(job.key, url=job.url, path=final, sha256=digest)
     summary.downloaded.append(job.key)

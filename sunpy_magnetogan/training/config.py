@@ -143,7 +143,9 @@ class TrainConfig(ConfigMixin):
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "checkpoint_every", "keep_checkpoints", "log_every"):
-            check_config(int(getattr(self, name)) >= 1, f"{name} must be at least 1, got {getattr(self, name)}")
+            check_config(
+                int(getattr(self, name)) >= 1, f"{name} must be at least 1, got {getattr(self, name)}"
+            )
         check_config(self.eval_every >= 0, f"eval_every must be >= 0, got {self.eval_every}")
         check_config(self.num_workers >= 0, f"num_workers must be >= 0, got {self.num_workers}")
         check_config(self.lr > 0, f"lr must be positive, got {self.lr}")
@@ -152,7 +154,9 @@ class TrainConfig(ConfigMixin):
         if self.level_weights is not None:
             object.__setattr__(self, "level_weights", tuple(float(w) for w in self.level_weights))
         check_config(self.lambda_l2 >= 0, f"lambda_l2 must be >= 0, got {self.lambda_l2}")
-        check_config(self.gan_mode in _GAN_MODES, f"gan_mode must be one of {_GAN_MODES}, got {self.gan_mode!r}")
+        check_config(
+            self.gan_mode in _GAN_MODES, f"gan_mode must be one of {_GAN_MODES}, got {self.gan_mode!r}"
+        )
         check_config(
             self.amp_dtype in _AMP_DTYPES, f"amp_dtype must be one of {_AMP_DTYPES}, got {self.amp_dtype!r}"
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import tomllib
 
+from sunpy_magnetogan._io import atomic_write_text
 from sunpy_magnetogan.exceptions import TrainingConfigError
 from sunpy_magnetogan.training.config import ModelConfig, TrainConfig, merge_config
 from sunpy_magnetogan.training.presets import get_preset
@@ -141,12 +142,7 @@ def save_config(path, model, train):
     >>> load_config(tmp_path / "config.toml") == (model, train)
     True
     """
-    import os
-
     import tomli_w
 
-    path = Path(path)
     text = tomli_w.dumps({"model": _drop_none(model.to_dict()), "train": _drop_none(train.to_dict())})
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text)

@@ -33,6 +33,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from sunpy_magnetogan._io import atomic_write_csv, atomic_write_text, resolve_device
 from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.exceptions import MagnetoGANError, TrainingConfigError
 from sunpy_magnetogan.nn import (
@@ -80,8 +81,9 @@ def select_device(device=None, *, local_rank=0):
 
     Raises
     ------
-    TrainingConfigError
-        If CUDA is asked for but not available.
+    sunpy_magnetogan.exceptions.DeviceError
+        If the device is unknown, or CUDA is asked for but not available (the same
+        function as inference's `sunpy_magnetogan.generate.resolve_device`).
 
     Examples
     --------
@@ -89,15 +91,7 @@ def select_device(device=None, *, local_rank=0):
     >>> select_device("cpu")
     device(type='cpu')
     """
-    if device is None or device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise TrainingConfigError("CUDA was asked for, but torch sees no CUDA device (use --device cpu)")
-        if device.index is None:
-            device = torch.device("cuda", local_rank)
-    return device
+    return resolve_device(device, local_rank=local_rank)
 
 
 class _DiscriminatorStep(nn.Module):
@@ -127,12 +121,7 @@ class _CSVLog:
                 reader = csv.DictReader(f)
                 if reader.fieldnames == self.columns:
                     rows = [row for row in reader if int(row["step"]) <= resume_step]
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with tmp.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=self.columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, self.path)
+        atomic_write_csv(self.path, rows, fieldnames=self.columns)
 
     def append(self, row):
         with self.path.open("a", newline="") as f:
@@ -747,7 +736,7 @@ class Trainer:
             "device": str(self.device),
         }
         if self.context.is_main:
-            ckpt._atomic_write_text(self.run_dir / "final.json", json.dumps(summary, indent=1))
+            atomic_write_text(self.run_dir / "final.json", json.dumps(summary, indent=1))
         if len(set(fingerprints)) != 1:
             raise MagnetoGANError(f"data-parallel replicas ended with different weights: {fingerprints}")
         return summary

@@ -38,8 +38,8 @@ def expected_tensors(architecture, normalization=None):
     # used by commands (``models list``) that must answer at once.
     import torch
 
-    from sunpy_magnetogan.grid import ModelGrid
     from sunpy_magnetogan.architecture import ModelConfig
+    from sunpy_magnetogan.grid import ModelGrid
 
     normalization = normalization or {}
     grid = ModelGrid(**normalization.get("grid", {}))

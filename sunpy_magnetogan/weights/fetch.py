@@ -16,13 +16,14 @@ import logging
 import os
 from pathlib import Path
 
+from sunpy_magnetogan._io import sha256_file
 from sunpy_magnetogan.exceptions import HashMismatchError, ModelNotFoundError, WeightsError
 from sunpy_magnetogan.weights.architecture import check_weights_architecture
 from sunpy_magnetogan.weights.cache import resolve_cache_dir, resolve_offline
 from sunpy_magnetogan.weights.card import ModelCard
 from sunpy_magnetogan.weights.download import fetch_file
 from sunpy_magnetogan.weights.registry import _all_cards, _not_found, card_for_file, get_card
-from sunpy_magnetogan.weights.safetensors_io import load_safetensors, sha256_file
+from sunpy_magnetogan.weights.safetensors_io import load_safetensors
 
 __all__ = ["EMBEDDED_DIR", "fetch_weights", "load_state_dict"]
 

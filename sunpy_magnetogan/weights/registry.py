@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from sunpy_magnetogan._io import atomic_path, sha256_file
 from sunpy_magnetogan.exceptions import (
     CacheError,
     HashMismatchError,
@@ -31,9 +32,9 @@ from sunpy_magnetogan.exceptions import (
     warn_user,
 )
 from sunpy_magnetogan.weights.architecture import check_weights_architecture
-from sunpy_magnetogan.weights.cache import atomic_path, cache_lock, ensure_dir, resolve_cache_dir
+from sunpy_magnetogan.weights.cache import cache_lock, ensure_dir, resolve_cache_dir
 from sunpy_magnetogan.weights.card import ModelCard
-from sunpy_magnetogan.weights.safetensors_io import card_path_for, check_safetensors_header, sha256_file
+from sunpy_magnetogan.weights.safetensors_io import card_path_for, check_safetensors_header
 
 __all__ = [
     "CARDS_DIR",
