@@ -29,11 +29,13 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
+from sunpy_magnetogan.evaluation_plots import plot_comparison, plot_flux_scatter
 from sunpy_magnetogan.exceptions import InputMapError, MagnetoGANError
 from sunpy_magnetogan.metrics.compare import METRIC_NAMES, MetricSettings, aligned_fields, pair_metrics
 from sunpy_magnetogan.metrics.flux import _check_nans
 from sunpy_magnetogan.metrics.geometry import grid_geometry
 from sunpy_magnetogan.metrics.image import flux_cc
+from sunpy_magnetogan.validation import read_map
 
 __all__ = [
     "EvaluationPair",
@@ -470,8 +472,6 @@ def run_evaluation(
     >>> print((tmp_path / "evaluation" / "summary.txt").read_text().splitlines()[2])
     Pixel-to-pixel CC         1.000 ± 0.000
     """
-    from sunpy_magnetogan.evaluation_plots import plot_comparison, plot_flux_scatter
-
     settings = settings or MetricSettings()
     fig_dir = Path(output_dir) / "figures"
     rows, figure_files = [], {}
@@ -565,8 +565,6 @@ class MapFilePairs(Sequence):
         return len(self.names)
 
     def __getitem__(self, index):
-        from sunpy_magnetogan.validation import read_map
-
         name = self.names[index]
         input_map = None
         if self.input_dir is not None and (self.input_dir / name).is_file():

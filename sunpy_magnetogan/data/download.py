@@ -32,6 +32,7 @@ from pathlib import Path
 import astropy.units as u
 from astropy.time import Time
 
+from sunpy_magnetogan import __version__
 from sunpy_magnetogan._io import sha256_file
 from sunpy_magnetogan.data.manifest import DownloadManifest
 from sunpy_magnetogan.data.pairing import (
@@ -613,8 +614,6 @@ def fetch_dataset(
     >>> report = fetch_dataset("aia_hmi_2011", "2011-01-01", "2011-01-31",
     ...                        notify="you@example.org")  # doctest: +SKIP
     """
-    from sunpy_magnetogan import __version__
-
     directory = Path(directory)
     sources = tuple(sources)
     for name in sources:

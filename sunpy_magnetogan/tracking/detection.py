@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 from sunpy.coordinates import HeliographicStonyhurst
 
 from sunpy_magnetogan.exceptions import InvalidDataError
+from sunpy_magnetogan.mapsource import MagnetoGANMap
 from sunpy_magnetogan.metrics import flux_from_arrays
 
 from ._geometry import (
@@ -82,8 +83,6 @@ def default_threshold(smap):
     >>> default_threshold(sunpy.map.Map(SAMPLE_HMI))
     <Quantity 50. G>
     """
-    from sunpy_magnetogan.mapsource import MagnetoGANMap
-
     generated = MagnetoGANMap.is_datasource_for(smap.data, smap.meta)
     return GENERATED_THRESHOLD if generated else OBSERVED_THRESHOLD
 
