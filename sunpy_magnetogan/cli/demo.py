@@ -72,7 +72,7 @@ def run_demo(output_dir, *, model="default", device=None, precision="auto"):
     import sunpy.map
 
     # lazy: a command's dependencies load only when it runs, so that --help answers at once.
-    from sunpy_magnetogan.evaluation_plots import plot_comparison
+    from sunpy_magnetogan.evaluation import plot_comparison
     from sunpy_magnetogan.generate import generate_magnetogram
     from sunpy_magnetogan.grid import ModelGrid
     from sunpy_magnetogan.metrics import compare_maps

@@ -37,6 +37,7 @@ from sunpy.coordinates import (
 
 from sunpy_magnetogan.exceptions import MagnetoGANError
 from sunpy_magnetogan.solar_cycle import days_since_epoch, time_from_days
+from sunpy_magnetogan.sphere import SOLAR_RADIUS
 from sunpy_magnetogan.synthetic.euv import EUV304Model, euv304_intensity, instrument_response
 from sunpy_magnetogan.synthetic.instruments import AIA304, EUVI304, FSI304, HMI, PHI_FDT
 from sunpy_magnetogan.synthetic.kernels import CUTOFF, evaluate_on_image, kernel_amplitude, splat_on_image
@@ -61,8 +62,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Radius of the synthetic photosphere (IAU nominal), written as RSUN_REF in the headers.
-RSUN = 695_700 * u.km
+#: Radius of the synthetic photosphere (IAU nominal, `sunpy_magnetogan.sphere.SOLAR_RADIUS`),
+#: written as RSUN_REF in the headers.
+RSUN = SOLAR_RADIUS.to(u.km)
 
 
 def _time(time):

@@ -23,8 +23,7 @@ from reproject import reproject_interp
 from sunpy.coordinates import HeliographicCarrington, Helioprojective, get_earth, propagate_with_solar_surface
 
 from sunpy_magnetogan._io import as_maps
-
-from ._geometry import observer_label, with_rsun
+from sunpy_magnetogan.tracking._geometry import observer_label, with_rsun
 
 __all__ = ["corotating_cutout"]
 

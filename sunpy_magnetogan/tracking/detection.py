@@ -30,17 +30,14 @@ from sunpy.coordinates import HeliographicStonyhurst
 from sunpy_magnetogan.exceptions import InvalidDataError
 from sunpy_magnetogan.mapsource import MagnetoGANMap
 from sunpy_magnetogan.metrics import flux_from_arrays
-
-from ._geometry import (
-    MSH,
+from sunpy_magnetogan.sphere import MSH, lonlat_to_vectors, vectors_to_lonlat
+from sunpy_magnetogan.tracking._geometry import (
     MU_FLOOR,
     binned_map,
-    check_magnetogram,
     disk_centre_scale,
-    lonlat_to_vectors,
+    magnetogram_data,
     observer_label,
     pixel_geometry,
-    vectors_to_lonlat,
 )
 
 __all__ = [
@@ -262,7 +259,7 @@ def detect_active_regions(
     >>> table = detect_active_regions(hmi_map, threshold=50 * u.G)  # doctest: +SKIP
     >>> table["label", "lon", "lat", "unsigned_flux"]  # doctest: +SKIP
     """
-    data = check_magnetogram(smap)
+    data = magnetogram_data(smap)
     threshold = default_threshold(smap) if threshold is None else threshold
     if not 0 <= limb_mu < 1:
         raise ValueError(f"limb_mu must be in [0, 1), not {limb_mu}")
@@ -286,7 +283,7 @@ def detect_active_regions(
     field = np.where(disk, data, 0.0)
     # The detection uses the radial-field estimate with the 1/mu correction saturating at
     # limb_mu: closer to the limb it would mostly amplify the quiet-Sun network and noise.
-    detect_field = field / np.maximum(geometry.mu, max(limb_mu, MU_FLOOR)) if mu_correction else field
+    detect_field = field / np.fmax(geometry.mu, max(limb_mu, MU_FLOOR)) if mu_correction else field
 
     # Normalised convolution: the smoothing does not pull the field down at the limb.
     sigma_pix = (smoothing / geometry.scale).to_value(u.one)

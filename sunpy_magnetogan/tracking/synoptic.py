@@ -48,15 +48,13 @@ from sunpy_magnetogan.exceptions import (
 )
 from sunpy_magnetogan.mapsource import MagnetoGANMap
 from sunpy_magnetogan.metrics import disk_geometry
-
-from ._geometry import (
+from sunpy_magnetogan.sphere import lonlat_to_vectors, vectors_to_lonlat
+from sunpy_magnetogan.tracking._geometry import (
     MU_FLOOR,
     binned_map,
-    check_magnetogram,
     disk_centre_scale,
-    lonlat_to_vectors,
+    magnetogram_data,
     observer_label,
-    vectors_to_lonlat,
     with_rsun,
 )
 
@@ -513,7 +511,7 @@ def make_synoptic_map(
     tolerance = float(np.sin(out_scale.to_value(u.rad) / 2))
     inputs, weights = [], []
     for k, smap in enumerate(maps):
-        data = check_magnetogram(smap)
+        data = magnetogram_data(smap)
         smap = with_rsun(smap, rsun)
         factor = int(np.floor((out_scale / 2 / disk_centre_scale(smap, rsun=rsun)).to_value(u.one)))
         if factor >= 2:

@@ -29,7 +29,7 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
-from sunpy_magnetogan.evaluation_plots import plot_comparison, plot_flux_scatter
+from sunpy_magnetogan.evaluation.plots import plot_comparison, plot_flux_scatter
 from sunpy_magnetogan.exceptions import InputMapError, MagnetoGANError
 from sunpy_magnetogan.metrics.compare import METRIC_NAMES, MetricSettings, aligned_fields, pair_metrics
 from sunpy_magnetogan.metrics.flux import _check_nans
