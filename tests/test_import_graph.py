@@ -9,7 +9,8 @@ These tests hold the layout to its rules:
 - the inference modules import nothing from `sunpy_magnetogan.training`;
 - the tracking library imports neither the synthetic Sun nor the generator;
 - an import of the package's own modules inside a function says why, with a
-  ``# lazy: reason`` comment on its line or in the comment/import lines just above it.
+  ``# lazy: reason`` comment in its run of imports or in the comment lines just above it;
+- no module imports another module's private (underscored) names.
 """
 
 import ast
@@ -59,6 +60,7 @@ class _Imports(ast.NodeVisitor):
         self.modules = modules
         self.depth = 0
         self.found = []
+        self.private = []
 
     def _function(self, node):
         self.depth += 1
@@ -74,7 +76,9 @@ class _Imports(ast.NodeVisitor):
             return
         self.generic_visit(node)
 
-    def _add(self, target, node):
+    def _add(self, target, node, name=None):
+        if name is not None:
+            self.private.append((target, name, node.lineno))
         entry = (target, node.lineno, self.depth > 0)
         if entry not in self.found:
             self.found.append(entry)
@@ -92,7 +96,11 @@ class _Imports(ast.NodeVisitor):
             source = node.module
         for alias in node.names:
             candidate = f"{source}.{alias.name}"
-            self._add(candidate if candidate in self.modules else source, node)
+            if candidate in self.modules:
+                self._add(candidate, node)
+            else:
+                private = alias.name.startswith("_") and not alias.name.startswith("__")
+                self._add(source, node, alias.name if private else None)
 
 
 def _import_runs(tree):
@@ -127,6 +135,7 @@ def scan(root=ROOT):
     """
     paths = {_module_name(p, root): p for p in sorted(root.rglob("*.py"))}
     imports, sources = {}, {}
+    scan.private = {}
     for module, path in paths.items():
         text = path.read_text()
         tree = ast.parse(text, filename=str(path))
@@ -137,6 +146,7 @@ def scan(root=ROOT):
             (target, (runs.get(lineno, lineno), lineno), f) for target, lineno, f in visitor.found
         ]
         sources[module] = text.splitlines()
+        scan.private[module] = visitor.private
     return imports, sources
 
 
@@ -251,6 +261,17 @@ def offending_imports(imports, sources_from, forbidden, *, function_level=True):
     return sorted(set(bad))
 
 
+def private_imports(root=ROOT):
+    """``from other_module import _name`` between the package's modules."""
+    scan(root)
+    return sorted(
+        f"{module}:{lineno} imports {name} from {target}"
+        for module, found in scan.private.items()
+        for target, name, lineno in found
+        if _own(target) and target != module
+    )
+
+
 @pytest.fixture(scope="module")
 def package():
     return scan()
@@ -300,3 +321,7 @@ def test_tracking_imports_neither_synthetic_nor_generate(package):
     imports, _ = package
     forbidden = ["sunpy_magnetogan.synthetic", "sunpy_magnetogan.generate"]
     assert offending_imports(imports, ["sunpy_magnetogan.tracking"], forbidden) == []
+
+
+def test_no_private_names_across_modules():
+    assert private_imports() == []

@@ -32,7 +32,7 @@ from astropy.table import QTable
 from sunpy_magnetogan.evaluation.plots import plot_comparison, plot_flux_scatter
 from sunpy_magnetogan.exceptions import InputMapError, MagnetoGANError
 from sunpy_magnetogan.metrics.compare import METRIC_NAMES, MetricSettings, aligned_fields, pair_metrics
-from sunpy_magnetogan.metrics.flux import _check_nans
+from sunpy_magnetogan.metrics.flux import check_nans
 from sunpy_magnetogan.metrics.geometry import grid_geometry
 from sunpy_magnetogan.metrics.image import flux_cc
 from sunpy_magnetogan.validation import read_map
@@ -181,8 +181,8 @@ def _evaluate(pair, settings, reproject, nan_policy):
         disk = geometry.mask(settings.mu_min)
         if pair.mask is not None:
             disk &= np.asarray(pair.mask, dtype=bool)
-        _check_nans(b_true, disk, nan_policy, what=f"the truth of pair {pair.pair_id}")
-        _check_nans(b_gen, disk, nan_policy, what=f"the generated field of pair {pair.pair_id}")
+        check_nans(b_true, disk, nan_policy, what=f"the truth of pair {pair.pair_id}")
+        check_nans(b_gen, disk, nan_policy, what=f"the generated field of pair {pair.pair_id}")
     else:
         raise InputMapError(
             f"pair {pair.pair_id}: truth and generated must both be maps or both be arrays, got "
