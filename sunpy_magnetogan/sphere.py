@@ -105,6 +105,13 @@ def vectors_to_lonlat(vectors):
     -------
     lon, lat : `~astropy.units.Quantity`
         In deg, shape ``vectors.shape[:-1]``; NaN for zero or non-finite vectors.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.sphere import vectors_to_lonlat
+    >>> lon, lat = vectors_to_lonlat([[0.0, -2.0, 0.0], [0.0, 0.0, 0.0]])
+    >>> lon.round(6), lat.round(6)
+    (<Quantity [270.,  nan] deg>, <Quantity [ 0., nan] deg>)
     """
     vectors = np.asarray(vectors, dtype=float)
     x, y, z = vectors[..., 0], vectors[..., 1], vectors[..., 2]
@@ -133,6 +140,15 @@ def angular_distance(vectors_a, vectors_b):
     -------
     `~astropy.units.Quantity`
         Shape ``(n, m)``, in deg.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_magnetogan.sphere import angular_distance, lonlat_to_vectors
+    >>> a = lonlat_to_vectors([0, 90] * u.deg, [0, 0] * u.deg)
+    >>> angular_distance(a, lonlat_to_vectors(0 * u.deg, 90 * u.deg)).round(6)
+    <Quantity [[90.],
+               [90.]] deg>
     """
     a = np.asarray(vectors_a, dtype=float).reshape(-1, 3)
     b = np.asarray(vectors_b, dtype=float).reshape(-1, 3)
@@ -159,6 +175,20 @@ def mu_towards(lon, lat, observer, frame):
     `numpy.ndarray`
         Shape ``(n,)`` (the points flattened); negative for points on the hemisphere the
         observer does not see (unlike image ``mu`` arrays, which are NaN off the disk).
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.coordinates import SkyCoord
+    >>> from sunpy.coordinates import HeliographicCarrington
+    >>> from sunpy_magnetogan.sphere import mu_towards
+    >>> observer = SkyCoord(0 * u.deg, 0 * u.deg, 1 * u.AU, frame="heliographic_stonyhurst",
+    ...                     obstime="2014-02-05")
+    >>> frame = HeliographicCarrington(observer=observer, obstime="2014-02-05")
+    >>> centre = observer.transform_to(frame)
+    >>> mu = mu_towards([centre.lon.deg, centre.lon.deg + 180], [centre.lat.deg, 0], observer, frame)
+    >>> bool(mu[0] > 0.99), bool(mu[1] < 0)
+    (True, True)
     """
     obs = observer.transform_to(frame)
     obs_vec = lonlat_to_vectors(obs.lon, obs.lat)[None, :] * obs.radius.to_value(u.m)
