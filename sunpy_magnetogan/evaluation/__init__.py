@@ -3,7 +3,9 @@ Evaluation: generated magnetograms and tracks scored against the truth.
 
 - `sunpy_magnetogan.evaluation.datasets`: the paper's metrics over a data set of
   (truth, generated) pairs, their Table-1 summary, and the files of a run
-  (`evaluate_pairs`, `summarize`, `run_evaluation`, `MapFilePairs`, `StorePairs`);
+  (`evaluate_pairs`, `summarize`, `run_evaluation`);
+- `sunpy_magnetogan.evaluation.sources`: where the pairs come from (`MapFilePairs`,
+  `StorePairs`);
 - `sunpy_magnetogan.evaluation.plots`: comparison panels, the flux scatter plot and the
   reliability diagram of the polarity confidence;
 - `sunpy_magnetogan.evaluation.tracking` (imported on its own: it loads the synthetic Sun
@@ -17,8 +19,6 @@ or of the generator; this package brings the three together.
 from sunpy_magnetogan.evaluation.datasets import (
     EvaluationPair,
     EvaluationResult,
-    MapFilePairs,
-    StorePairs,
     evaluate_pair,
     evaluate_pairs,
     format_summary,
@@ -27,6 +27,7 @@ from sunpy_magnetogan.evaluation.datasets import (
     write_results,
 )
 from sunpy_magnetogan.evaluation.plots import plot_comparison, plot_flux_scatter, plot_reliability
+from sunpy_magnetogan.evaluation.sources import MapFilePairs, StorePairs
 
 __all__ = [
     "EvaluationPair",
