@@ -236,9 +236,8 @@ def load_model(model="default", *, device=None, cache_dir=None, offline=None, op
     optimize : bool, optional
         Run the inference-optimised copy of the generator
         (`sunpy_magnetogan.nn.fuse.optimize_for_inference`): the same results to float32
-        rounding (relative difference below 1e-5), 1.1-2.4x faster on the CPU depending on
-        the architecture (see ``benchmarks/README.md``). False runs the generator exactly
-        as trained.
+        rounding (relative difference below 1e-5) and faster (speed-ups per architecture:
+        ``benchmarks/README.md``). False runs the generator exactly as trained.
     compile : bool, optional
         Also wrap the generator in `torch.compile` (CUDA graphs on a GPU). The first call
         for each batch size compiles (tens of seconds to minutes), so this pays only for
