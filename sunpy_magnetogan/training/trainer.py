@@ -17,13 +17,10 @@ data-parallel replica).
 """
 
 import contextlib
-import csv
 import json
 import logging
 import math
 import os
-import queue
-import threading
 import time
 from pathlib import Path
 
@@ -33,7 +30,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from sunpy_magnetogan._io import atomic_write_csv, atomic_write_text, resolve_device
+from sunpy_magnetogan._io import atomic_write_text, resolve_device
 from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.exceptions import MagnetoGANError, TrainingConfigError
 from sunpy_magnetogan.nn import (
@@ -47,7 +44,7 @@ from sunpy_magnetogan.nn import (
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.training import checkpoint as ckpt
 from sunpy_magnetogan.training.config_files import save_config
-from sunpy_magnetogan.training.dataset import PairDataset, StepBatchSampler
+from sunpy_magnetogan.training.dataset import PairDataset, StepBatchSampler, prefetch
 from sunpy_magnetogan.training.distributed import (
     all_gather_object,
     barrier,
@@ -56,6 +53,7 @@ from sunpy_magnetogan.training.distributed import (
     parameters_fingerprint,
     reduce_mean,
 )
+from sunpy_magnetogan.training.run_log import CSVLog, open_tensorboard
 from sunpy_magnetogan.weights import load_state_dict
 from sunpy_magnetogan.weights.safetensors_io import load_safetensors
 
@@ -107,76 +105,6 @@ class _DiscriminatorStep(nn.Module):
 
     def forward(self, inputs, real, fake):
         return self.discriminator(inputs, real), self.discriminator(inputs, fake)
-
-
-class _CSVLog:
-    """Append-only CSV log; on resume, rows after the checkpoint's step are dropped."""
-
-    def __init__(self, path, columns, *, resume_step=None):
-        self.path = Path(path)
-        self.columns = list(columns)
-        rows = []
-        if resume_step is not None and self.path.is_file():
-            with self.path.open(newline="") as f:
-                reader = csv.DictReader(f)
-                if reader.fieldnames == self.columns:
-                    rows = [row for row in reader if int(row["step"]) <= resume_step]
-        atomic_write_csv(self.path, rows, fieldnames=self.columns)
-
-    def append(self, row):
-        with self.path.open("a", newline="") as f:
-            csv.DictWriter(f, fieldnames=self.columns, restval="").writerow(row)
-
-
-def _prefetch(iterable, *, depth=2):
-    """Iterate over ``iterable`` in a background thread, keeping ``depth`` items ready."""
-    items = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(entry):
-        while not stop.is_set():
-            try:
-                items.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce():
-        try:
-            for item in iterable:
-                if not put((item, None)):
-                    return
-        except BaseException as exc:  # handed to the consumer, raised there
-            put((done, exc))
-            return
-        put((done, None))
-
-    thread = threading.Thread(target=produce, name="batch-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, error = items.get()
-            if item is done:
-                if error is not None:
-                    raise error
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-
-
-def _open_tensorboard(log_dir, purge_step):
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        log.info(
-            "TensorBoard logging is off: the tensorboard package is not installed (pip install tensorboard)"
-        )
-        return None
-    return SummaryWriter(log_dir=str(log_dir), purge_step=purge_step)
 
 
 class Trainer:
@@ -612,7 +540,7 @@ class Trainer:
         if cuda and cfg.num_workers == 0:
             # Read and pin the next batches in a thread while the GPU computes (the batches
             # and their order are those of the loader; only the timing changes).
-            return _prefetch(loader, depth=2)
+            return prefetch(loader, depth=2)
         return loader
 
     def _log_columns(self):
@@ -658,9 +586,9 @@ class Trainer:
         if self.context.is_main:
             save_config(self.run_dir / "config.toml", self.model_config, self.train_config)
             resume_step = start_step if start_step > 0 else None
-            train_log = _CSVLog(self.run_dir / "train_log.csv", train_columns, resume_step=resume_step)
-            eval_log = _CSVLog(self.run_dir / "eval_log.csv", eval_columns, resume_step=resume_step)
-            self._tensorboard = _open_tensorboard(self.run_dir / "tensorboard", start_step or None)
+            train_log = CSVLog(self.run_dir / "train_log.csv", train_columns, resume_step=resume_step)
+            eval_log = CSVLog(self.run_dir / "eval_log.csv", eval_columns, resume_step=resume_step)
+            self._tensorboard = open_tensorboard(self.run_dir / "tensorboard", start_step or None)
         bar = tqdm(
             total=cfg.steps,
             initial=start_step,
