@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REAL_DATA_DIR, describe_machine, print_table
 from bench_default_model import model_predictor, run_predictor, with_frame
 
-from sunpy_magnetogan.evaluation_activity import (
+from sunpy_magnetogan.evaluation.activity import (
     evaluate_activity,
     quiet_sun_mean_field,
     semireal_inputs,

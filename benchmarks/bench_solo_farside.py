@@ -15,7 +15,7 @@ synthetic truth is HMI-like):
 * the detection rate of the truth regions holding more than ``--min-flux`` (1e22 Mx) of
   unsigned flux on the visible hemisphere at ``mu >= 0.3`` (their flux-weighted centre),
   and the relative error of the flux of the detections that show them (main detections,
-  `sunpy_magnetogan.tracking.truth.attribute_detections`), on the generated maps and, as
+  `sunpy_magnetogan.evaluation.tracking.attribute_detections`), on the generated maps and, as
   the ceiling, on the truth maps.
 
 Run: ``python benchmarks/bench_solo_farside.py --n 20 --npix 256``
@@ -49,6 +49,7 @@ from _common import describe_machine
 
 from sunpy_magnetogan.data.solo import is_eui_fsi, is_phi_fdt_blos, phi_to_hmi
 from sunpy_magnetogan.evaluation import evaluate_pairs, format_summary, summarize
+from sunpy_magnetogan.evaluation.tracking import attribute_detections
 from sunpy_magnetogan.generate import generate_magnetogram
 from sunpy_magnetogan.synthetic import (
     BENCHMARK_SPLIT,
@@ -60,7 +61,6 @@ from sunpy_magnetogan.synthetic import (
     stereo_observer,
 )
 from sunpy_magnetogan.tracking import detect_active_regions
-from sunpy_magnetogan.tracking.truth import attribute_detections
 
 FSI = {
     "obsrvtry": "Solar Orbiter",

@@ -3,6 +3,13 @@ sunpy-magnetogan: line-of-sight magnetograms from EUV 304 A images.
 
 A multi-scale (pyramid) conditional GAN turns SDO/AIA or STEREO/EUVI 304 A maps into
 HMI-like line-of-sight magnetograms, returned as `sunpy.map.GenericMap` objects.
+
+The public surface at the top: `generate_magnetogram` (one map) and `generate_magnetograms`
+(a stream of maps or files), `load_model` and the `LoadedModel` it returns (a model kept
+on a device for many calls). The sub-packages hold the rest: `sunpy_magnetogan.metrics`,
+`sunpy_magnetogan.evaluation`, `sunpy_magnetogan.tracking`, `sunpy_magnetogan.synthetic`,
+`sunpy_magnetogan.weights`, `sunpy_magnetogan.training`, `sunpy_magnetogan.nn` and
+`sunpy_magnetogan.data`.
 """
 
 import importlib
@@ -19,20 +26,27 @@ except ImportError:  # running from a source tree that was never installed
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-__all__ = ["__version__", "generate_magnetogram", "generate_magnetograms", "log"]
+__all__ = ["LoadedModel", "__version__", "generate_magnetogram", "generate_magnetograms", "load_model", "log"]
 
 # The public entry points import torch; load them on first use so that
 # ``import sunpy_magnetogan`` (e.g. for the map source or the metrics) stays light.
 _LAZY = {
+    "LoadedModel": "sunpy_magnetogan.generate",
     "generate_magnetogram": "sunpy_magnetogan.generate",
     "generate_magnetograms": "sunpy_magnetogan.generate",
+    "load_model": "sunpy_magnetogan.generate",
 }
 
 
 def __getattr__(name):
+    # lazy: the entry points import torch and sunpy.map (seconds); they load on first use.
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 class _RegisterMapSource(importlib.abc.MetaPathFinder):

@@ -39,9 +39,6 @@ Examples
 """
 
 import contextlib
-import dataclasses
-import datetime
-import json
 import logging
 import os
 import time
@@ -49,7 +46,19 @@ import uuid
 import warnings
 from pathlib import Path
 
+from sunpy_magnetogan._archive_manifest import (
+    MANIFEST_NAME,
+    ArchiveRecord,
+    ManifestWriter,
+    read_manifest,
+    utc_now,
+    verify_output,
+)
+from sunpy_magnetogan._io import atomic_path, magnetogram_path
 from sunpy_magnetogan.exceptions import ArchiveError
+from sunpy_magnetogan.generate import generate_magnetogram, load_model
+from sunpy_magnetogan.validation import read_map
+from sunpy_magnetogan.weights import get_card
 
 __all__ = [
     "MANIFEST_NAME",
@@ -62,8 +71,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: File name of the manifest in the output directory.
-MANIFEST_NAME = "manifest.jsonl"
 #: Input file name endings picked up when a directory is given.
 INPUT_SUFFIXES = (".fits", ".fts", ".fit", ".fits.gz", ".jp2")
 _LOCK_NAME = ".archive.lock"
@@ -71,66 +78,6 @@ _PART_SUFFIX = ".part"
 #: Seconds each worker waits between writing a temporary file and renaming it into place;
 #: for tests that interrupt a run at that moment (never set it in production).
 _DELAY_ENV = "SUNPY_MAGNETOGAN_ARCHIVE_DELAY_S"
-
-
-@dataclasses.dataclass(frozen=True)
-class ArchiveRecord:
-    """
-    What happened to one input file in one run.
-
-    Attributes
-    ----------
-    input : str
-        Absolute path of the input file.
-    output : str
-        Absolute path of its magnetogram FITS file.
-    status : {"done", "skipped", "failed"}
-        Generated in this run; already there and valid; or failed (see ``error``).
-    error : str or None
-        ``"<ExceptionType>: <message>"`` of a failed file.
-    duration_s : float or None
-        Seconds the worker spent on the file (reading, model, writing).
-    worker : str or None
-        Address of the worker that made it.
-    warnings : tuple of str
-        Warnings raised while making it (partial disk, bad pixels...).
-    model : str
-        The model name (or weights file) asked for.
-    run_id : str
-        Identifier of the run.
-    time : str
-        UTC time the record was written, ISO 8601.
-
-    Examples
-    --------
-    >>> from sunpy_magnetogan.archive import ArchiveRecord
-    >>> record = ArchiveRecord(input="/data/aia_304.fits", output="/out/aia_304_magnetogram.fits", status="done")
-    >>> record.status, record.error
-    ('done', None)
-    """
-
-    input: str
-    output: str
-    status: str
-    error: str | None = None
-    duration_s: float | None = None
-    worker: str | None = None
-    warnings: tuple = ()
-    model: str = ""
-    run_id: str = ""
-    time: str = ""
-
-    def to_dict(self):
-        """
-        The record as a JSON-friendly dict.
-
-        Returns
-        -------
-        dict
-        """
-        values = dataclasses.asdict(self)
-        values["warnings"] = list(self.warnings)
-        return values
 
 
 def collect_inputs(inputs):
@@ -181,138 +128,17 @@ def collect_inputs(inputs):
     return found
 
 
-def verify_output(path):
-    """
-    Whether an output file is a complete, readable magnetogram FITS file.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file.
-
-    Returns
-    -------
-    bool
-        True if it opens as FITS, its primary HDU holds a 2-D image, and its ``CHECKSUM``
-        and ``DATASUM`` keywords (when present) match its bytes.
-
-    Examples
-    --------
-    >>> import sunpy.map
-    >>> from sunpy_magnetogan.archive import verify_output
-    >>> from sunpy_magnetogan.sample import SAMPLE_HMI
-    >>> sunpy.map.Map(SAMPLE_HMI).save(tmp_path / "ok.fits")
-    >>> _ = (tmp_path / "cut.fits").write_bytes((tmp_path / "ok.fits").read_bytes()[:5000])
-    >>> verify_output(tmp_path / "ok.fits"), verify_output(tmp_path / "cut.fits")
-    (True, False)
-    """
-    from astropy.io import fits
-
-    path = Path(path)
-    if not path.is_file():
-        return False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with fits.open(path, memmap=False) as hdul:
-                hdu = hdul[0]
-                data = hdu.data
-                if data is None or data.ndim != 2:
-                    return False
-                header = hdu.header
-                if "DATASUM" in header and hdu.verify_datasum() != 1:
-                    return False
-                if "CHECKSUM" in header and hdu.verify_checksum() != 1:
-                    return False
-    except Exception as exc:  # a damaged file can fail in many ways; each means "redo it"
-        log.info("output %s does not verify (%s: %s); it will be made again", path, type(exc).__name__, exc)
-        return False
-    return True
-
-
-def read_manifest(output_dir):
-    """
-    All records of the manifest of an output directory, oldest first.
-
-    Parameters
-    ----------
-    output_dir : str or os.PathLike
-        The output directory of `generate_archive`.
-
-    Returns
-    -------
-    list of ArchiveRecord
-        One per line (a line cut short by a crash is skipped).
-
-    Examples
-    --------
-    >>> from sunpy_magnetogan.archive import read_manifest
-    >>> read_manifest(tmp_path)  # no run yet: an empty manifest
-    []
-    >>> records = read_manifest("magnetograms/")  # doctest: +SKIP
-    >>> [r.input for r in records if r.status == "failed"]  # doctest: +SKIP
-    """
-    path = Path(output_dir) / MANIFEST_NAME
-    if not path.is_file():
-        return []
-    records = []
-    fields = {f.name for f in dataclasses.fields(ArchiveRecord)}
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                values = json.loads(line)
-                values = {k: v for k, v in values.items() if k in fields}
-                values["warnings"] = tuple(values.get("warnings") or ())
-                records.append(ArchiveRecord(**values))
-            except (ValueError, TypeError) as exc:
-                log.warning("skipping unreadable line %d of %s: %s", number, path, exc)
-    return records
-
-
-class _Manifest:
-    """Append-only JSON-lines manifest: one ``write`` and ``fsync`` per record."""
-
-    def __init__(self, path):
-        self.path = Path(path)
-
-    def append(self, record):
-        line = (json.dumps(record.to_dict(), sort_keys=True) + "\n").encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _now():
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-
-
 def _write_fits_atomic(smap, path):
     """Write a map to ``path`` via a unique temporary file, with checksums, then rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{_PART_SUFFIX}")
-    try:
-        smap.save(tmp, filetype="fits", checksum=True)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
+    with atomic_path(path, suffix=_PART_SUFFIX) as tmp:
+        smap.save(tmp, filetype="fits", checksum=True, overwrite=True)
         delay = float(os.environ.get(_DELAY_ENV, "0") or 0)
         if delay > 0:
             time.sleep(delay)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _generate_file(input_path, output_path, options):
     """The task run on a worker: one input file to one output file."""
-    from sunpy_magnetogan.generate import generate_magnetogram, load_model
-    from sunpy_magnetogan.validation import read_map
-
     start = time.perf_counter()
     loaded = load_model(options["model"], device=options["device"], cache_dir=options["cache_dir"])
     with warnings.catch_warnings(record=True) as caught:
@@ -353,8 +179,6 @@ def _worker_plugin(options, torch_threads):
 
         def setup(self, worker):
             import torch
-
-            from sunpy_magnetogan.generate import load_model
 
             if self.torch_threads:
                 torch.set_num_threads(self.torch_threads)
@@ -425,8 +249,6 @@ def _remove_stale_parts(output_dir):
 
 def _resolve_model(model, cache_dir):
     """Check the model exists before starting workers; a weights file becomes an absolute path."""
-    from sunpy_magnetogan.weights import get_card
-
     candidate = Path(str(model)).expanduser()
     if str(model).endswith(".safetensors") or candidate.is_file():
         if not candidate.is_file():
@@ -520,11 +342,9 @@ def generate_archive(
     """
     from tqdm.auto import tqdm
 
-    from sunpy_magnetogan.generate import _output_path
-
     files = collect_inputs(inputs)
     output_dir = Path(output_dir).expanduser().absolute()
-    outputs = [_output_path(output_dir, path.name) for path in files]
+    outputs = [magnetogram_path(output_dir, path.name) for path in files]
     by_output = {}
     for path, out in zip(files, outputs, strict=True):
         by_output.setdefault(out, []).append(path)
@@ -549,13 +369,13 @@ def generate_archive(
     lock = _lock(output_dir)
     try:
         _remove_stale_parts(output_dir)
-        manifest = _Manifest(output_dir / MANIFEST_NAME)
+        manifest = ManifestWriter(output_dir / MANIFEST_NAME)
         records = [None] * len(files)
         todo = []
         for i, (path, out) in enumerate(zip(files, outputs, strict=True)):
             if verify_output(out):
                 records[i] = ArchiveRecord(
-                    str(path), str(out), "skipped", model=str(model), run_id=run_id, time=_now()
+                    str(path), str(out), "skipped", model=str(model), run_id=run_id, time=utc_now()
                 )
                 manifest.append(records[i])
             else:
@@ -654,7 +474,7 @@ def _run_tasks(
                 info = future.result()
             except Exception as exc:  # the task's own error, or KilledWorker / CancelledError
                 record = ArchiveRecord(
-                    status="failed", error=f"{type(exc).__name__}: {exc}", time=_now(), **base
+                    status="failed", error=f"{type(exc).__name__}: {exc}", time=utc_now(), **base
                 )
                 log.info("failed: %s: %s", files[i].name, record.error)
             else:
@@ -663,7 +483,7 @@ def _run_tasks(
                     duration_s=info["duration_s"],
                     worker=info["worker"],
                     warnings=tuple(info["warnings"]),
-                    time=_now(),
+                    time=utc_now(),
                     **base,
                 )
             records[i] = record

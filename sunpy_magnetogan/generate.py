@@ -18,9 +18,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from sunpy_magnetogan._io import magnetogram_path, resolve_device
+from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.data.inputs import InputPreparation, prepare_input_map
-from sunpy_magnetogan.exceptions import BatchError, DeviceError, MagnetoGANError, OutputPathError
+from sunpy_magnetogan.exceptions import BatchError, MagnetoGANError, OutputPathError
 from sunpy_magnetogan.grid import ModelGrid
+from sunpy_magnetogan.nn.fuse import optimize_for_inference
 from sunpy_magnetogan.normalization import (
     EUVNormalization,
     MagnetogramNormalization,
@@ -32,45 +35,12 @@ from sunpy_magnetogan.prior import apply_prior, prior_on_grid
 from sunpy_magnetogan.solar_cycle import cycle_frame
 from sunpy_magnetogan.strength import StrengthCalibration
 from sunpy_magnetogan.validation import read_map
+from sunpy_magnetogan.weights import load_state_dict
 from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
 __all__ = ["LoadedModel", "generate_magnetogram", "generate_magnetograms", "load_model", "resolve_device"]
 
 log = logging.getLogger(__name__)
-
-
-def resolve_device(device=None):
-    """
-    The torch device to run on.
-
-    Parameters
-    ----------
-    device : str or torch.device, optional
-        ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; None picks CUDA when available, else the CPU.
-
-    Returns
-    -------
-    torch.device
-
-    Raises
-    ------
-    sunpy_magnetogan.exceptions.DeviceError
-        If the device name is not one torch knows, or CUDA is asked for but not available
-        (a `RuntimeError` too).
-    """
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError, ValueError) as exc:
-        raise DeviceError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N'") from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise DeviceError(
-            f"device={str(device)!r} was requested but torch sees no CUDA GPU; use device='cpu'"
-        )
-    if device.type not in ("cpu", "cuda"):
-        raise DeviceError(f"device {str(device)!r} is not supported: use 'cpu', 'cuda' or 'cuda:N'")
-    return device
 
 
 @dataclass(frozen=True)
@@ -218,10 +188,6 @@ def _autocast_dtype(precision, device):
 
 @functools.lru_cache(maxsize=4)
 def _load_model_cached(model, device, cache_dir, offline, optimize, compile):
-    from sunpy_magnetogan.nn.fuse import optimize_for_inference
-    from sunpy_magnetogan.training.config import ModelConfig
-    from sunpy_magnetogan.weights import load_state_dict
-
     state, card = load_state_dict(model, device="cpu", cache_dir=cache_dir, offline=offline)
     config = ModelConfig.from_dict(card.architecture)
     norms = card.normalization
@@ -277,9 +243,8 @@ def load_model(model="default", *, device=None, cache_dir=None, offline=None, op
     optimize : bool, optional
         Run the inference-optimised copy of the generator
         (`sunpy_magnetogan.nn.fuse.optimize_for_inference`): the same results to float32
-        rounding (relative difference below 1e-5), 1.1-2.4x faster on the CPU depending on
-        the architecture (see ``benchmarks/README.md``). False runs the generator exactly
-        as trained.
+        rounding (relative difference below 1e-5) and faster (speed-ups per architecture:
+        ``benchmarks/README.md``). False runs the generator exactly as trained.
     compile : bool, optional
         Also wrap the generator in `torch.compile` (CUDA graphs on a GPU). The first call
         for each batch size compiles (tens of seconds to minutes), so this pays only for
@@ -490,7 +455,7 @@ def _check_distinct_outputs(output_dir, items):
     """Refuse two inputs that would write the same output file (e.g. ``a/x.fits``, ``b/x.jp2``)."""
     by_output = {}
     for label, shown, _ in items:
-        by_output.setdefault(_output_path(output_dir, label), []).append(shown)
+        by_output.setdefault(magnetogram_path(output_dir, label), []).append(shown)
     clashes = {out: shown for out, shown in by_output.items() if len(shown) > 1}
     if clashes:
         out, shown = next(iter(clashes.items()))
@@ -583,7 +548,7 @@ def generate_magnetograms(
         if output_dir is not None:
             _check_distinct_outputs(output_dir, items)
             if not overwrite:
-                todo = [item for item in items if not _output_path(output_dir, item[0]).exists()]
+                todo = [item for item in items if not magnetogram_path(output_dir, item[0]).exists()]
                 if len(todo) < len(items):
                     log.info(
                         "skipping %d of %d inputs: their outputs exist", len(items) - len(todo), len(items)
@@ -621,7 +586,7 @@ def generate_magnetograms(
 
     try:
         for label, shown, read in items:
-            path = None if output_dir is None else _output_path(output_dir, label)
+            path = None if output_dir is None else magnetogram_path(output_dir, label)
             if path is not None:
                 if path in seen:
                     yield from flush()  # what was read before is written first
@@ -657,12 +622,3 @@ def generate_magnetograms(
         bar.close()
     if failures:
         raise BatchError(failures, done=n_done)
-
-
-def _output_path(output_dir, label):
-    stem = Path(label).name
-    for suffix in (".fits", ".fts", ".fit", ".jp2", ".gz"):
-        if stem.lower().endswith(suffix):
-            stem = stem[: -len(suffix)]
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
-    return output_dir / f"{safe}_magnetogram.fits"

@@ -24,7 +24,8 @@ from scipy import ndimage
 from sunpy.coordinates import Helioprojective
 from sunpy.map import make_fitswcs_header
 
-from sunpy_magnetogan.grid import SOLAR_RADIUS, ModelGrid
+from sunpy_magnetogan.grid import ModelGrid
+from sunpy_magnetogan.sphere import SOLAR_RADIUS
 
 __all__ = ["ModelGeometry", "geometry_from_map", "resample_from_input", "resample_to_input"]
 

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 
 import astropy.units as u
 import numpy as np
-import sunpy.sun.constants
+
+from sunpy_magnetogan.sphere import SOLAR_RADIUS
 
 __all__ = ["SOLAR_RADIUS", "ModelGrid", "disk_mask"]
 
-#: The photospheric solar radius used for the geometry of every model grid (IAU 2015
-#: nominal value, 695 700 km). SDO headers say 696 000 km, STEREO 695 700 km; using one
-#: value puts inputs from both on exactly the same physical scale.
-SOLAR_RADIUS = sunpy.sun.constants.radius.to(u.m)
+# The photospheric solar radius used for the geometry of every model grid is
+# `sunpy_magnetogan.sphere.SOLAR_RADIUS` (IAU 2015 nominal value, 695 700 km), re-exported
+# here. SDO headers say 696 000 km, STEREO 695 700 km; using one value puts inputs from both
+# on exactly the same physical scale.
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ import numpy as np
 import sunpy.map
 from astropy.io import fits
 
+from sunpy_magnetogan import __version__
+from sunpy_magnetogan._io import atomic_path
 from sunpy_magnetogan.grid import disk_mask
 from sunpy_magnetogan.mapsource import CONFIDENCE_CONTENT, TELESCOPE
-from sunpy_magnetogan.weights.cache import atomic_path
 
 __all__ = ["confidence_map", "magnetogram_map", "provenance_meta", "save_magnetogram"]
 
@@ -70,8 +71,6 @@ def magnetogram_map(data, geometry, *, model_name, weights_sha256=None, valid=No
     >>> type(smap).__name__, smap.unit, smap.meta["mganmodl"], bool(np.isnan(smap.data[0, 0]))
     ('MagnetoGANMap', Unit("G"), 'demo', True)
     """
-    from sunpy_magnetogan import __version__
-
     if isinstance(data, u.Quantity):
         data = data.to_value(u.G)
     data = np.array(data, dtype=np.float32)

@@ -27,6 +27,7 @@ import astropy.units as u
 import numpy as np
 from sunpy.coordinates import sun
 
+from sunpy_magnetogan._io import atomic_path, atomic_write_csv, atomic_write_text
 from sunpy_magnetogan.exceptions import InvalidDataError, MagnetoGANError
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.solar_cycle import cycle_frame
@@ -114,7 +115,7 @@ class PairStore:
             "grid_size": int(grid_size),
             "attrs": attrs or {},
         }
-        _atomic_write_text(path / "dataset.json", json.dumps(info, indent=2, sort_keys=True))
+        atomic_write_text(path / "dataset.json", json.dumps(info, indent=2, sort_keys=True))
         return cls(path, info, [])
 
     @classmethod
@@ -225,12 +226,8 @@ class PairStore:
                 raise InvalidDataError(f"{name} of pair {pair_id!r} has non-finite values")
         target = self.path / split / f"{pair_id}.npz"
         target.parent.mkdir(exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
+        with atomic_path(target) as tmp, tmp.open("wb") as f:
             np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
         row = {"pair_id": pair_id, "split": split, **{k: str(v) for k, v in (meta or {}).items()}}
         self._append_manifest(row)
         self._rows.append(row)
@@ -253,7 +250,7 @@ class PairStore:
             columns = list(dict.fromkeys((header or []) + columns))
         rows = [*self._rows, row]
         text_rows = [columns] + [[r.get(c, "") for c in columns] for r in rows]
-        _atomic_write_csv(manifest, text_rows)
+        atomic_write_csv(manifest, text_rows)
 
     def load(self, pair_id):
         """
@@ -278,19 +275,6 @@ class PairStore:
             out = {name: npz[name] for name in ("euv", "mag", "disk")}
         out["meta"] = dict(row)
         return out
-
-
-def _atomic_write_text(path, text):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def _atomic_write_csv(path, rows):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", newline="") as f:
-        csv.writer(f).writerows(rows)
-    os.replace(tmp, path)
 
 
 def pair_cycle_frame(meta, grid_size):

@@ -50,6 +50,7 @@ def make_sample_files(directory=_DIR, *, npix=1024):
     """
     from astropy.io import fits
 
+    # lazy: the sample paths are imported everywhere; the synthetic Sun loads only to (re)make the files.
     from sunpy_magnetogan.synthetic import SyntheticSun, observe_pair
 
     directory = Path(directory)

@@ -195,6 +195,23 @@ def _has_date(meta):
     return False
 
 
+#: The header keys that place a map's observer in every sunpy map source (GenericMap's).
+_GENERIC_OBSERVER_KEYS = (("hgln_obs", "hglt_obs", "dsun_obs"), ("crln_obs", "crlt_obs", "dsun_obs"))
+
+
+def _has_observer_keys(smap):
+    """Whether the header holds one of the key sets that place the map's observer."""
+    # sunpy has no public API for this: its map sources add their own key sets (SDO's
+    # HAEX/Y/Z_OBS, SOHO's HEC_X/Y/Z...), and `observer_coordinate` itself falls back to an
+    # Earth observer (with a warning, cached per header), which is what must be refused
+    # here. So the per-source key sets are read from sunpy's (private)
+    # ``_supported_observer_coordinates``, the one place sunpy keeps them, with GenericMap's
+    # documented key sets as the fallback should a sunpy release drop it.
+    supported = getattr(smap, "_supported_observer_coordinates", None)
+    key_sets = [keys for keys, _ in supported] if supported is not None else _GENERIC_OBSERVER_KEYS
+    return any(set(keys) <= set(smap.meta.keys()) for keys in key_sets)
+
+
 def _check_geometry_metadata(smap):
     """Observer, date and a usable helioprojective WCS."""
     meta = smap.meta
@@ -208,8 +225,7 @@ def _check_geometry_metadata(smap):
             f"{name} has no observation date (none of the header keys {', '.join(_DATE_KEYS)}); "
             "the date is needed to place the image on the Sun"
         )
-    has_observer = any(set(keys) <= set(meta.keys()) for keys, _ in smap._supported_observer_coordinates)
-    if not has_observer:
+    if not _has_observer_keys(smap):
         raise MissingMetadataError(
             f"{name} has no observer location (header keys hgln_obs/hglt_obs/dsun_obs or "
             "crln_obs/crlt_obs/dsun_obs); refusing to assume an observer at Earth"

@@ -52,7 +52,6 @@ def test_reference_documents_every_public_module():
         "sunpy_magnetogan.generate",
         "sunpy_magnetogan.metrics",
         "sunpy_magnetogan.evaluation",
-        "sunpy_magnetogan.evaluation_plots",
         "sunpy_magnetogan.synthetic",
         "sunpy_magnetogan.tracking",
         "sunpy_magnetogan.training",

@@ -17,10 +17,11 @@ from sunpy_magnetogan.evaluation import (
     evaluate_pair,
     evaluate_pairs,
     format_summary,
+    plot_comparison,
+    plot_flux_scatter,
     run_evaluation,
     summarize,
 )
-from sunpy_magnetogan.evaluation_plots import plot_comparison, plot_flux_scatter
 from sunpy_magnetogan.exceptions import InputMapError, InvalidDataError, MagnetoGANError
 from sunpy_magnetogan.metrics import MetricSettings, compare_maps, grid_geometry
 

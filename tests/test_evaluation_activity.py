@@ -4,7 +4,7 @@ import astropy.units as u
 import numpy as np
 import pytest
 
-from sunpy_magnetogan.evaluation_activity import (
+from sunpy_magnetogan.evaluation.activity import (
     ACTIVITY_KEYS,
     evaluate_activity,
     quiet_sun_mean_field,

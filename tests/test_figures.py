@@ -24,7 +24,7 @@ from astropy.visualization import ImageNormalize
 from sunpy.coordinates import HeliographicStonyhurst
 from sunpy.map.header_helper import make_heliographic_header
 
-from sunpy_magnetogan.evaluation_plots import plot_comparison, plot_flux_scatter
+from sunpy_magnetogan.evaluation import plot_comparison, plot_flux_scatter
 from sunpy_magnetogan.mapsource import MagnetoGANMap
 from sunpy_magnetogan.metrics import flux_cc
 from sunpy_magnetogan.tracking import SynopticMap, plot_flux_history, plot_synoptic_map, plot_tracks

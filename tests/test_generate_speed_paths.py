@@ -7,7 +7,7 @@ import torch
 from sunpy_magnetogan.generate import generate_magnetogram, load_model
 from sunpy_magnetogan.nn import build_optimizer
 from sunpy_magnetogan.nn.fuse import MatmulConvTranspose2d, count_batchnorm
-from sunpy_magnetogan.training.trainer import _prefetch
+from sunpy_magnetogan.training.dataset import prefetch as _prefetch
 
 from .helpers_maps import make_test_map
 

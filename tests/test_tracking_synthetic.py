@@ -6,7 +6,7 @@ plage decay, complex regions and the quiet-Sun network) is observed every 12 h f
 days by an SDO-like observer and a farside observer (Stonyhurst longitude 180 deg), with
 synthetic HMI-like magnetograms of 192 px. Its active regions are detected, attributed to
 the truth (`attribute_detections`), tracked and scored (`score_tracking`; definitions in
-`sunpy_magnetogan.tracking.truth`). ``benchmarks/bench_tracking.py`` prints the same
+`sunpy_magnetogan.evaluation.tracking`). ``benchmarks/bench_tracking.py`` prints the same
 numbers for the full 28-day sequences of `BENCHMARK_SERIES` and more seeds.
 """
 
@@ -18,15 +18,15 @@ from astropy.time import Time
 from astropy.wcs.utils import wcs_to_celestial_frame
 from sunpy.coordinates import HeliographicCarrington
 
-from sunpy_magnetogan.synthetic import SyntheticSun
-from sunpy_magnetogan.tracking import detect_active_regions, make_synoptic_map, track_detections
-from sunpy_magnetogan.tracking.truth import (
+from sunpy_magnetogan.evaluation.tracking import (
     FARSIDE_LABEL,
     attribute_detections,
     score_tracking,
     synthetic_magnetograms,
     track_synthetic_sun,
 )
+from sunpy_magnetogan.synthetic import SyntheticSun
+from sunpy_magnetogan.tracking import detect_active_regions, make_synoptic_map, track_detections
 
 SEED = 3001
 START = Time("2014-03-01T00:00")

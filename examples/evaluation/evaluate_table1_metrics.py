@@ -22,8 +22,14 @@ import numpy as np
 import sunpy.map
 
 from sunpy_magnetogan.cli.demo import format_metrics, run_demo
-from sunpy_magnetogan.evaluation import EvaluationPair, evaluate_pairs, format_summary, summarize
-from sunpy_magnetogan.evaluation_plots import plot_comparison, plot_flux_scatter
+from sunpy_magnetogan.evaluation import (
+    EvaluationPair,
+    evaluate_pairs,
+    format_summary,
+    plot_comparison,
+    plot_flux_scatter,
+    summarize,
+)
 from sunpy_magnetogan.generate import generate_magnetogram
 from sunpy_magnetogan.metrics import align_maps, compare_maps, disk_geometry, flux_by_mu, sum_flux_by_mu
 from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI

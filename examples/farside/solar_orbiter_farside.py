@@ -28,10 +28,10 @@ from sunpy.coordinates import HeliographicCarrington
 
 from sunpy_magnetogan.data.solo import is_eui_fsi, is_phi_fdt_blos, phi_to_hmi
 from sunpy_magnetogan.evaluation import evaluate_pairs, format_summary, summarize
+from sunpy_magnetogan.evaluation.tracking import attribute_detections
 from sunpy_magnetogan.generate import generate_magnetogram
 from sunpy_magnetogan.synthetic import BENCHMARK_SPLIT, SyntheticSun, observe_pair, sdo_observer
 from sunpy_magnetogan.tracking import detect_active_regions
-from sunpy_magnetogan.tracking.truth import attribute_detections
 
 ###############################################################################
 # Two views of the ``test_solo`` split, both with Solar Orbiter behind the Sun: Sun 2200

@@ -22,7 +22,7 @@ import numpy as np
 import sunpy.map
 from astropy.time import Time
 
-from sunpy_magnetogan.evaluation_plots import plot_reliability
+from sunpy_magnetogan.evaluation import plot_reliability
 from sunpy_magnetogan.generate import generate_magnetogram
 from sunpy_magnetogan.output import save_magnetogram
 from sunpy_magnetogan.polarity import sign_is_right

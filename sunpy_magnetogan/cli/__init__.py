@@ -18,6 +18,8 @@ import importlib
 import logging
 import sys
 
+from sunpy_magnetogan import __version__
+
 __all__ = ["EXIT_FAILED", "EXIT_USAGE", "SUBCOMMANDS", "build_parser", "main"]
 
 #: Modules (relative to this package) that each define one sub-command.
@@ -73,8 +75,6 @@ def build_parser():
     -------
     argparse.ArgumentParser
     """
-    from sunpy_magnetogan import __version__
-
     parser = argparse.ArgumentParser(
         prog="sunpy-magnetogan",
         description="Line-of-sight magnetograms from EUV 304 A images with a pyramid GAN.",
@@ -155,7 +155,7 @@ def _configure_logging(verbose):
 
 def _user_error_message(exc):
     """The one-line message of an error the user can fix, or None for a bug."""
-    # Imported here, on the error path only: the exceptions module imports sunpy.
+    # lazy: on the error path only: the exceptions module imports sunpy.
     from sunpy_magnetogan.exceptions import MagnetoGANError
 
     if isinstance(exc, MagnetoGANError):

@@ -82,6 +82,7 @@ def run(args):
     int
         0 if every file is done, 1 if some failed.
     """
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.archive import MANIFEST_NAME, generate_archive
     from sunpy_magnetogan.weights.cache import ensure_writable_dir
 

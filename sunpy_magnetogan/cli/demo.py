@@ -71,7 +71,8 @@ def run_demo(output_dir, *, model="default", device=None, precision="auto"):
     matplotlib.use("Agg")
     import sunpy.map
 
-    from sunpy_magnetogan.evaluation_plots import plot_comparison
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
+    from sunpy_magnetogan.evaluation import plot_comparison
     from sunpy_magnetogan.generate import generate_magnetogram
     from sunpy_magnetogan.grid import ModelGrid
     from sunpy_magnetogan.metrics import compare_maps
@@ -115,6 +116,7 @@ def format_metrics(metrics, settings=None):
     list of str
         A heading, then one line per metric.
     """
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.metrics import MetricSettings
 
     settings = settings or MetricSettings()

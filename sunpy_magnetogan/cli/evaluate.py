@@ -112,6 +112,7 @@ def build_pairs(args):
     -------
     `~sunpy_magnetogan.evaluation.MapFilePairs`
     """
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.evaluation import MapFilePairs
 
     return MapFilePairs(args.truth_dir, args.generated_dir, input_dir=args.input_dir)
@@ -133,6 +134,7 @@ def run(args):
     """
     import astropy.units as u
 
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.evaluation import format_summary, run_evaluation
     from sunpy_magnetogan.exceptions import MagnetoGANError
     from sunpy_magnetogan.metrics import MetricSettings

@@ -102,6 +102,7 @@ def add_parser(subparsers):
 def run(args):
     import astropy.units as u
 
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.data.download import fetch_dataset
     from sunpy_magnetogan.data.pairing import SplitRule
 

@@ -67,6 +67,7 @@ def add_parser(subparsers):
 
 
 def run(args):
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.exceptions import BatchError
     from sunpy_magnetogan.generate import generate_magnetograms
     from sunpy_magnetogan.validation import read_map

@@ -5,6 +5,8 @@
 import importlib.metadata
 import platform
 
+from sunpy_magnetogan import __version__
+
 __all__ = ["add_parser", "collect_info", "run"]
 
 
@@ -46,8 +48,6 @@ def collect_info(*, devices=True):
     dict
         Keys are component names, values are strings.
     """
-    from sunpy_magnetogan import __version__
-
     info = {"sunpy-magnetogan": __version__, "python": platform.python_version()}
     for name in ("numpy", "astropy", "sunpy", "torch"):
         info[name] = _version(name)
@@ -57,7 +57,7 @@ def collect_info(*, devices=True):
         info["cuda available"] = str(torch.cuda.is_available())
         if torch.cuda.is_available():
             info["cuda device"] = torch.cuda.get_device_name(0)
-    # Imported here: the weights registry imports sunpy, which --help need not pay for.
+    # lazy: the weights registry imports sunpy, which --help need not pay for.
     from sunpy_magnetogan.weights import list_models, resolve_cache_dir
 
     info["weights cache"] = str(resolve_cache_dir())

@@ -85,6 +85,7 @@ def run(args):
     int
         Exit code (0 on success).
     """
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan import weights
 
     cache_dir = weights.resolve_cache_dir(args.cache_dir)

@@ -58,6 +58,7 @@ def add_parser(subparsers):
 def _tables(choice, fetch_dir):
     if choice == "none":
         return None
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.data.calibrate import CalibrationTables
     from sunpy_magnetogan.data.download import SETTINGS_FILE
 
@@ -77,6 +78,7 @@ def _tables(choice, fetch_dir):
 def run(args):
     import astropy.units as u
 
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.data.calibrate import QualityPolicy
     from sunpy_magnetogan.data.prepare import prepare_dataset
 

@@ -83,6 +83,7 @@ def run(args):
     """
     import astropy.units as u
 
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.tracking import make_synoptic_map, plot_synoptic_map
     from sunpy_magnetogan.weights.cache import ensure_writable_dir
 

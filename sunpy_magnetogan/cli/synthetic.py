@@ -54,6 +54,7 @@ def add_parser(subparsers):
 
 
 def run(args):
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization
     from sunpy_magnetogan.synthetic.dataset import write_synthetic_dataset
     from sunpy_magnetogan.weights.cache import ensure_writable_dir

@@ -100,6 +100,7 @@ def read_magnetogram(path):
     """
     import sunpy.map
 
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.exceptions import CorruptFileError, InputMapError
 
     path = Path(path)
@@ -118,6 +119,7 @@ def _read_background(path):
     """A Carrington map: the main map of a synoptic file, or any single-map FITS file."""
     from astropy.io import fits
 
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.tracking import read_synoptic_map
 
     try:
@@ -139,6 +141,7 @@ def run(args):
     import astropy.units as u
     from astropy.table import vstack
 
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.tracking import (
         ActiveRegionTracker,
         detect_active_regions,

@@ -14,6 +14,8 @@ import logging
 import sys
 from pathlib import Path
 
+from sunpy_magnetogan.cli import main as cli_main
+
 __all__ = ["PRESET_NAMES", "add_parser", "build_configs", "main", "run"]
 
 #: The names of `sunpy_magnetogan.training.presets.PRESETS`, written out so that building the
@@ -94,6 +96,7 @@ def build_configs(args):
     model : `~sunpy_magnetogan.training.ModelConfig`
     train : `~sunpy_magnetogan.training.TrainConfig`
     """
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.training import get_preset, load_config
 
     saved = args.out / "config.toml"
@@ -131,6 +134,7 @@ def run(args):
     int
         0 on success.
     """
+    # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.training import Trainer
 
     model, train = build_configs(args)
@@ -176,8 +180,6 @@ def main(argv=None):
     int
         The exit code.
     """
-    from sunpy_magnetogan.cli import main as cli_main
-
     return cli_main(["train", *(sys.argv[1:] if argv is None else argv)])
 
 

@@ -32,7 +32,9 @@ from pathlib import Path
 import astropy.units as u
 from astropy.time import Time
 
-from sunpy_magnetogan.data.manifest import DownloadManifest, sha256sum
+from sunpy_magnetogan import __version__
+from sunpy_magnetogan._io import sha256_file
+from sunpy_magnetogan.data.manifest import DownloadManifest
 from sunpy_magnetogan.data.pairing import (
     SplitRule,
     pair_records,
@@ -41,7 +43,7 @@ from sunpy_magnetogan.data.pairing import (
     write_plan,
     write_records,
 )
-from sunpy_magnetogan.data.query import SOURCES, SYNOPTIC_HOURS, month_chunks, search_records
+from sunpy_magnetogan.data.query import SOURCES, SYNOPTIC_HOURS, month_chunks, parse_trec, search_records
 from sunpy_magnetogan.exceptions import DataFetchError
 
 __all__ = [
@@ -250,7 +252,7 @@ def _finish(job, part, final, error, manifest, summary):
         summary.failed[job.key] = str(error)
         log.warning("download of %s failed: %s", job.url, error)
         return
-    digest = sha256sum(part)
+    digest = sha256_file(part)
     os.replace(part, final)
     manifest.record_done(job.key, url=job.url, path=final, sha256=digest)
     summary.downloaded.append(job.key)
@@ -359,8 +361,6 @@ def _job_filename(record, name):
 
 def _jsoc_jobs(block, wanted):
     """Stage a JSOC export for a search result and match its URLs to the wanted records."""
-    from sunpy_magnetogan.data.query import _parse_trec
-
     by_time = {}
     for record in wanted.values():
         if record.key.startswith("jsoc:"):
@@ -387,7 +387,7 @@ def _jsoc_jobs(block, wanted):
             match = _BRACKET.search(record_string)
             if match is None:
                 continue
-            record = by_time.get((series, round(_parse_trec(match.group(1)).unix)))
+            record = by_time.get((series, round(parse_trec(match.group(1)).unix)))
             if record is not None:
                 jobs.append(DownloadJob(record.key, str(row["url"]), _job_filename(record, row["filename"])))
     return jobs
@@ -614,8 +614,6 @@ def fetch_dataset(
     >>> report = fetch_dataset("aia_hmi_2011", "2011-01-01", "2011-01-31",
     ...                        notify="you@example.org")  # doctest: +SKIP
     """
-    from sunpy_magnetogan import __version__
-
     directory = Path(directory)
     sources = tuple(sources)
     for name in sources:

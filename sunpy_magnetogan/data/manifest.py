@@ -17,7 +17,6 @@ disk with the recorded size; anything else is downloaded again.
 """
 
 import datetime
-import hashlib
 import json
 import logging
 import os
@@ -25,30 +24,14 @@ from pathlib import Path
 
 from filelock import FileLock
 
-__all__ = ["DownloadManifest", "sha256sum"]
+from sunpy_magnetogan._io import sha256_file
+
+#: The old name of `sunpy_magnetogan._io.sha256_file`, kept importable.
+sha256sum = sha256_file
+
+__all__ = ["DownloadManifest"]
 
 log = logging.getLogger(__name__)
-
-
-def sha256sum(path, *, chunk_size=1 << 20):
-    """
-    The SHA-256 hex digest of a file.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    chunk_size : int, optional
-        Bytes read at a time.
-
-    Returns
-    -------
-    str
-    """
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(chunk_size), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class DownloadManifest:
@@ -170,7 +153,7 @@ class DownloadManifest:
         """
         path = Path(path)
         size = path.stat().st_size
-        digest = sha256 or sha256sum(path)
+        digest = sha256 or sha256_file(path)
         self._append(
             {
                 "key": key,

@@ -18,13 +18,15 @@ the preparation step.
 
 import csv
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import astropy.units as u
 import numpy as np
 from astropy.time import Time
+
+from sunpy_magnetogan._io import atomic_write_csv
+from sunpy_magnetogan.data.cadence import synoptic_times
 
 __all__ = [
     "PairPlan",
@@ -330,8 +332,6 @@ def _pair_id(prefix, target):
 
 
 def _targets_for(records, hours, start=None, end=None):
-    from sunpy_magnetogan.data.query import synoptic_times
-
     if not records:
         return Time([], format="unix", scale="utc")
     times = Time([r.time for r in records])
@@ -451,19 +451,6 @@ def select_farside(records, *, hours=(0, 12), tolerance=30 * u.min, prefix="euvi
     return [PairPlan(_pair_id(prefix, targets[i]), "farside", targets[i], rec) for i, rec in chosen.items()]
 
 
-def _atomic_write_rows(path, fieldnames, rows):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fieldnames)
-        writer.writeheader()
-        writer.writerows(rows)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def write_records(path, records):
     """
     Write records to a CSV file (atomically: a reader never sees half a file).
@@ -473,7 +460,7 @@ def write_records(path, records):
     path : str or os.PathLike
     records : iterable of Record
     """
-    _atomic_write_rows(path, _RECORD_FIELDS, [r.to_dict() for r in records])
+    atomic_write_csv(path, [r.to_dict() for r in records], fieldnames=_RECORD_FIELDS)
 
 
 def read_records(path):
@@ -543,7 +530,7 @@ def write_plan(path, plans):
         dt = plan.time_difference.to_value(u.s)
         row["dt_s"] = "" if not np.isfinite(dt) else f"{dt:.1f}"
         rows.append(row)
-    _atomic_write_rows(path, _PLAN_FIELDS, rows)
+    atomic_write_csv(path, rows, fieldnames=_PLAN_FIELDS)
 
 
 def read_plan(path):

@@ -27,7 +27,9 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 
+from sunpy_magnetogan import __version__
 from sunpy_magnetogan.data.calibrate import QualityPolicy, check_quality
+from sunpy_magnetogan.data.download import MANIFEST_FILE, PLAN_FILE, SETTINGS_FILE
 from sunpy_magnetogan.data.inputs import (
     InputPreparation,
     calibrate_euv_map,
@@ -40,6 +42,8 @@ from sunpy_magnetogan.data.intercalibration import (
     QuantileReference,
     quiet_sun_quantiles,
 )
+from sunpy_magnetogan.data.manifest import DownloadManifest
+from sunpy_magnetogan.data.pairing import read_plan
 from sunpy_magnetogan.exceptions import (
     InputMapError,
     MagnetoGANError,
@@ -534,10 +538,6 @@ def pair_inputs_from_fetch(fetch_dir):
     FileNotFoundError
         If the directory has no ``pairs.csv``.
     """
-    from sunpy_magnetogan.data.download import MANIFEST_FILE, PLAN_FILE
-    from sunpy_magnetogan.data.manifest import DownloadManifest
-    from sunpy_magnetogan.data.pairing import read_plan
-
     fetch_dir = Path(fetch_dir)
     plan_file = fetch_dir / PLAN_FILE
     if not plan_file.is_file():
@@ -611,9 +611,6 @@ def prepare_dataset(
     >>> from sunpy_magnetogan.data import prepare_dataset
     >>> report = prepare_dataset("aia_hmi_2011", "pairs_2011", grid_size=512)  # doctest: +SKIP
     """
-    from sunpy_magnetogan import __version__
-    from sunpy_magnetogan.data.download import SETTINGS_FILE
-
     policy = QualityPolicy() if policy is None else policy
     normalization = normalization or QuietSunNormalization()
     preparation = training_preparation(preparation, register)

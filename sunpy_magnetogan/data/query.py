@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 import astropy.units as u
 import numpy as np
-from astropy.time import Time, TimeDelta
+from astropy.time import Time
 
+from sunpy_magnetogan.data.cadence import SYNOPTIC_HOURS, as_utc, month_chunks, synoptic_times
 from sunpy_magnetogan.data.pairing import Record
 from sunpy_magnetogan.exceptions import DataFetchError
 
@@ -43,8 +44,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Hours (UT) of the paper's 12-hour cadence.
-SYNOPTIC_HOURS = (0, 12)
 #: Archives that `build_query` can address.
 PROVIDERS = ("jsoc", "vso")
 
@@ -163,87 +162,6 @@ def _source(source):
         raise ValueError(f"unknown data source {source!r}; known: {', '.join(SOURCES)}") from None
 
 
-def _utc(time):
-    return Time(time, scale="utc")
-
-
-def synoptic_times(start, end, *, hours=SYNOPTIC_HOURS):
-    """
-    The synoptic observation times (by default 00:00 and 12:00 UT) in a time range.
-
-    Parameters
-    ----------
-    start, end : `~astropy.time.Time` or str
-        The range, both ends included.
-    hours : sequence of int, optional
-        Hours of the day (UT).
-
-    Returns
-    -------
-    `~astropy.time.Time`
-        1-D, sorted, UTC.
-
-    Examples
-    --------
-    >>> from sunpy_magnetogan.data.query import synoptic_times
-    >>> synoptic_times("2011-01-01", "2011-01-02 06:00").isot.tolist()
-    ['2011-01-01T00:00:00.000', '2011-01-01T12:00:00.000', '2011-01-02T00:00:00.000']
-    """
-    start, end = _utc(start), _utc(end)
-    if end < start:
-        raise ValueError(f"the end {end.isot} is before the start {start.isot}")
-    hours = sorted({int(h) for h in hours})
-    if not hours or hours[0] < 0 or hours[-1] > 23:
-        raise ValueError(f"hours must be integers in 0..23, got {hours}")
-    first_day = Time(start.strftime("%Y-%m-%d"), scale="utc")
-    n_days = int(np.floor((end - first_day).to_value(u.day))) + 1
-    offsets = (np.arange(n_days)[:, None] * 24 + np.asarray(hours)[None, :]).ravel()
-    times = first_day + TimeDelta(offsets * u.h)
-    keep = (times >= start) & (times <= end)
-    return times[keep]
-
-
-def month_chunks(start, end):
-    """
-    Split a time range at calendar-month boundaries.
-
-    Searches, index files and JSOC export requests are made one month at a time, so that
-    an interrupted fetch resumes at the month it stopped in and no request is huge.
-
-    Parameters
-    ----------
-    start, end : `~astropy.time.Time` or str
-        The range, both ends included.
-
-    Returns
-    -------
-    list of tuple
-        ``(label, chunk_start, chunk_end)`` with ``label`` like ``"2011-01"``; the chunk
-        ends are included and the chunks do not overlap.
-
-    Examples
-    --------
-    >>> from sunpy_magnetogan.data import month_chunks
-    >>> [label for label, _, _ in month_chunks("2011-01-15", "2011-03-02")]
-    ['2011-01', '2011-02', '2011-03']
-    """
-    start, end = _utc(start), _utc(end)
-    if end < start:
-        raise ValueError(f"the end {end.isot} is before the start {start.isot}")
-    chunks = []
-    year, month = start.datetime.year, start.datetime.month
-    while True:
-        month_start = Time(f"{year:04d}-{month:02d}-01", scale="utc")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        next_start = Time(f"{year:04d}-{month:02d}-01", scale="utc")
-        if month_start > end:
-            break
-        lo = max(month_start, start)
-        hi = min(next_start - TimeDelta(1 * u.s), end)
-        chunks.append((month_start.strftime("%Y-%m"), lo, hi))
-    return chunks
-
-
 def build_query(source, start, end, *, provider=None, hours=SYNOPTIC_HOURS, window=None, notify=None):
     """
     The Fido query for one source over a time range (typically one month).
@@ -295,14 +213,14 @@ def build_query(source, start, end, *, provider=None, hours=SYNOPTIC_HOURS, wind
         raise ValueError(f"{src.name} data are not in the {provider.upper()} archive; use {src.providers}")
     times = synoptic_times(start, end, hours=hours)
     if len(times) == 0:
-        raise ValueError(f"no synoptic time ({hours} UT) between {_utc(start).isot} and {_utc(end).isot}")
+        raise ValueError(f"no synoptic time ({hours} UT) between {as_utc(start).isot} and {as_utc(end).isot}")
     if provider == "jsoc":
         hours_sorted = sorted({int(h) for h in hours})
         steps = np.diff([*hours_sorted, hours_sorted[0] + 24])
         if np.any(steps != steps[0]):
             raise ValueError(f"JSOC sampling needs regularly spaced hours, got {hours_sorted}")
         query = (
-            a.Time(times[0], _utc(end))
+            a.Time(times[0], as_utc(end))
             & a.jsoc.Series(src.jsoc_series)
             & a.jsoc.Segment(src.jsoc_segment)
             & a.Sample(int(steps[0]) * u.h)
@@ -359,7 +277,7 @@ def records_from_response(response, source):
                 t_rec = str(row["T_REC"])
                 if not t_rec or "MISSING" in t_rec.upper():
                     continue
-                time = _parse_trec(t_rec)
+                time = parse_trec(t_rec)
                 record = Record(
                     source=src.name,
                     key=f"jsoc:{src.jsoc_series}:{t_rec}",
@@ -374,7 +292,7 @@ def records_from_response(response, source):
                 record = Record(
                     source=src.name,
                     key=f"vso:{provider}:{fileid}",
-                    time=_utc(row["Start Time"]),
+                    time=as_utc(row["Start Time"]),
                     provider=provider,
                     fileid=fileid,
                     size=None if size is None else _size_bytes(size),
@@ -384,7 +302,7 @@ def records_from_response(response, source):
                 record = Record(
                     source=src.name,
                     key=f"url:{url}",
-                    time=_utc(row["Start Time"]),
+                    time=as_utc(row["Start Time"]),
                     provider=str(row["Provider"]) if "Provider" in names else "",
                     fileid=url,
                     url=url,
@@ -398,7 +316,7 @@ def records_from_response(response, source):
     return sorted(records.values(), key=lambda r: r.time.unix)
 
 
-def _parse_trec(t_rec):
+def parse_trec(t_rec):
     """JSOC T_REC strings: ``2011.01.01_00:00:00_TAI`` or ``2011-01-01T00:00:02Z``."""
     from sunpy.time import parse_time
 
@@ -451,8 +369,8 @@ def search_records(source, start, end, *, provider=None, hours=SYNOPTIC_HOURS, w
         response = Fido.search(query)
     except Exception as exc:
         raise DataFetchError(
-            f"the {_source(source).name} search for {_utc(start).isot}..{_utc(end).isot} failed: {exc}"
+            f"the {_source(source).name} search for {as_utc(start).isot}..{as_utc(end).isot} failed: {exc}"
         ) from exc
     records = records_from_response(response, source)
-    log.info("%s %s..%s: %d records", _source(source).name, _utc(start).iso, _utc(end).iso, len(records))
+    log.info("%s %s..%s: %d records", _source(source).name, as_utc(start).iso, as_utc(end).iso, len(records))
     return records, response

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 import astropy.units as u
 import numpy as np
 
-from sunpy_magnetogan.metrics.flux import DEFAULT_MU_MIN, DEFAULT_THRESHOLD, _check_nans, flux_from_arrays
+from sunpy_magnetogan.metrics.flux import DEFAULT_MU_MIN, DEFAULT_THRESHOLD, check_nans, flux_from_arrays
 from sunpy_magnetogan.metrics.geometry import disk_geometry
 from sunpy_magnetogan.metrics.image import (
     DEFAULT_BIN_SIZE,
@@ -318,6 +318,6 @@ def aligned_fields(truth, generated, *, reproject=False, nan_policy="raise", mu_
     b_true = u.Quantity(truth.data, truth.unit, copy=False).to_value(u.G)
     b_gen = u.Quantity(generated.data, generated.unit, copy=False).to_value(u.G)
     disk = geometry.mask(mu_min)
-    _check_nans(b_true, disk, nan_policy, what="the truth map")
-    _check_nans(b_gen, disk, nan_policy, what="the generated map")
+    check_nans(b_true, disk, nan_policy, what="the truth map")
+    check_nans(b_gen, disk, nan_policy, what="the generated map")
     return truth, generated, b_true, b_gen, geometry

@@ -225,7 +225,7 @@ def magnetic_flux(
     if geometry is None:
         geometry = disk_geometry(smap)
     field = u.Quantity(smap.data, smap.unit, copy=False).to_value(u.G)
-    _check_nans(field, geometry.mask(mu_min), nan_policy, what="the magnetogram")
+    check_nans(field, geometry.mask(mu_min), nan_policy, what="the magnetogram")
     return flux_from_arrays(
         field,
         geometry.area,
@@ -237,8 +237,16 @@ def magnetic_flux(
     )
 
 
-def _check_nans(field, disk, nan_policy, *, what):
-    """Apply ``nan_policy`` to the non-finite pixels of ``field`` inside ``disk``."""
+def check_nans(field, disk, nan_policy, *, what):
+    """
+    Apply ``nan_policy`` to the non-finite pixels of ``field`` inside ``disk`` (in-package
+    helper of the metrics and the evaluation).
+
+    Raises
+    ------
+    InvalidDataError
+        If ``nan_policy`` is ``"raise"`` and a pixel of the disk is not finite.
+    """
     if nan_policy not in ("raise", "omit"):
         raise ValueError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
     if nan_policy == "raise":

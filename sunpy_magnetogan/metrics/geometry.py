@@ -34,7 +34,8 @@ from astropy.wcs import WCS
 from sunpy.coordinates import Helioprojective
 
 from sunpy_magnetogan.exceptions import InputMapError, MissingMetadataError
-from sunpy_magnetogan.grid import SOLAR_RADIUS, ModelGrid
+from sunpy_magnetogan.grid import ModelGrid
+from sunpy_magnetogan.sphere import SOLAR_RADIUS
 
 __all__ = ["DiskGeometry", "disk_geometry", "grid_geometry", "on_disk_mask"]
 
@@ -286,7 +287,7 @@ def grid_geometry(grid, *, dsun: u.m = 1 * u.AU, rsun: u.m = SOLAR_RADIUS):
     dsun : `~astropy.units.Quantity`, optional
         Observer distance, 1 AU by default.
     rsun : `~astropy.units.Quantity`, optional
-        Photospheric radius, `sunpy_magnetogan.grid.SOLAR_RADIUS` by default.
+        Photospheric radius, `sunpy_magnetogan.sphere.SOLAR_RADIUS` by default.
 
     Returns
     -------

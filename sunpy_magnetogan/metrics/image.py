@@ -451,6 +451,11 @@ def image_quality(truth, generated, mask=None, *, saturation=DEFAULT_SATURATION,
     return {"rmse": err, "ssim": s, "rmse_ssim": (err + (1 - abs(s))) / 2, "psnr": _psnr_from_rmse(1.0, err)}
 
 
+def _as_mx(flux):
+    """Fluxes in Mx as floats (plain numbers are taken to be Mx)."""
+    return flux.to_value(u.Mx) if isinstance(flux, u.Quantity) else np.asarray(flux, float)
+
+
 def relative_flux_error(flux_true, flux_generated):
     """
     Relative error of the total unsigned flux ``R1 = |Phi_gen - Phi_true| / Phi_true``.
@@ -472,12 +477,7 @@ def relative_flux_error(flux_true, flux_generated):
     >>> round(relative_flux_error(2.0e22 * u.Mx, 1.7e22 * u.Mx), 3)
     0.15
     """
-    t = flux_true.to_value(u.Mx) if isinstance(flux_true, u.Quantity) else np.asarray(flux_true, float)
-    g = (
-        flux_generated.to_value(u.Mx)
-        if isinstance(flux_generated, u.Quantity)
-        else np.asarray(flux_generated, float)
-    )
+    t, g = _as_mx(flux_true), _as_mx(flux_generated)
     with np.errstate(divide="ignore", invalid="ignore"):
         r1 = np.abs(g - t) / np.where(t != 0, t, np.nan)
     return float(r1) if np.ndim(r1) == 0 else r1
@@ -507,12 +507,7 @@ def flux_cc(flux_true, flux_generated):
     >>> round(flux_cc(true, generated), 3)
     0.97
     """
-    t = flux_true.to_value(u.Mx) if isinstance(flux_true, u.Quantity) else np.asarray(flux_true, float)
-    g = (
-        flux_generated.to_value(u.Mx)
-        if isinstance(flux_generated, u.Quantity)
-        else np.asarray(flux_generated, float)
-    )
+    t, g = _as_mx(flux_true), _as_mx(flux_generated)
     ok = np.isfinite(t) & np.isfinite(g)
     return _pearson(t[ok], g[ok])
 

@@ -16,6 +16,8 @@ from scipy import ndimage
 from sunpy.coordinates import HeliographicStonyhurst
 
 from sunpy_magnetogan.exceptions import InputMapError, MissingMetadataError
+from sunpy_magnetogan.metrics.geometry import disk_geometry
+from sunpy_magnetogan.validation import validate_magnetogram_map
 
 __all__ = ["align_maps", "check_magnetogram", "compare_grids"]
 
@@ -70,8 +72,6 @@ def check_magnetogram(smap, *, name="map"):
     ...
     sunpy_magnetogan.exceptions.MissingMetadataError: truth map: ...
     """
-    from sunpy_magnetogan.validation import validate_magnetogram_map
-
     try:
         validate_magnetogram_map(smap)
     except InputMapError as exc:
@@ -150,8 +150,6 @@ def compare_grids(truth, generated):
 
 def _reproject(source, target, name):
     """Reproject ``source`` onto ``target``'s grid; returns a map in Gauss with target's metadata."""
-    from sunpy_magnetogan.metrics.geometry import disk_geometry
-
     # Off-disk NaNs would bleed into the limb pixels through the interpolation kernel;
     # off-disk values of a magnetogram are 0 G by the package's convention.
     data = u.Quantity(source.data, source.unit).to_value(u.G).astype(np.float64, copy=True)

@@ -101,9 +101,8 @@ def register_discriminator(name):
 
 
 def _build(registry, kind, name, kwargs):
-    # Importing the architecture modules fills the registries.
-    from sunpy_magnetogan.nn import discriminators, generators  # noqa: F401
-
+    # The registries are full: importing this module runs ``sunpy_magnetogan.nn``'s
+    # ``__init__``, which imports the architecture modules that register themselves.
     try:
         cls = registry[name]
     except KeyError:

@@ -73,6 +73,7 @@ from sunpy_magnetogan.exceptions import MagnetoGANError
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization
 from sunpy_magnetogan.pairs import PairStore
+from sunpy_magnetogan.preprocess import prepare_magnetogram_map
 from sunpy_magnetogan.solar_cycle import days_since_epoch, time_from_days
 from sunpy_magnetogan.synthetic.observe import (
     farside_observer,
@@ -273,8 +274,6 @@ _PHI_TO_HMI = "synthetic PHI/FDT truth of an HMI-like synthetic Sun (sunpy_magne
 
 
 def _prepare(euv, mag, grid, normalization=None):
-    from sunpy_magnetogan.preprocess import prepare_magnetogram_map
-
     # The one input preparation of training and inference (sunpy_magnetogan.data.inputs).
     prepared_euv = prepare_input_map(
         euv, grid=grid, normalization=normalization, preparation=SYNTHETIC_PREPARATION

@@ -384,6 +384,51 @@ def instrument_response(intensity, geometry, instrument, *, rng, noise=True):
     return dn.astype(np.float32)
 
 
+def instrument_header(instrument, shape, reference_coordinate, *, observatory, telescope, **wcs):
+    """
+    The FITS header of a synthetic image of an instrument: its WCS and naming keywords.
+
+    The one header builder of the synthetic observations (`euv_header` for images on a
+    map's grid, and the observers of `sunpy_magnetogan.synthetic.observe`), which add the
+    keywords of their own products.
+
+    Parameters
+    ----------
+    instrument : `~sunpy_magnetogan.synthetic.instruments.Instrument`
+        The instrument (its ``telescope`` is overridden by ``telescope``).
+    shape : tuple of int
+        Image shape ``(ny, nx)``.
+    reference_coordinate : `~astropy.coordinates.SkyCoord`
+        The coordinate of the reference pixel (its frame gives observer and date).
+    observatory : str
+        ``OBSRVTRY``.
+    telescope : str
+        ``TELESCOP``.
+    **wcs
+        ``reference_pixel``, ``scale`` and ``rotation_matrix`` or ``rotation_angle``, as
+        `sunpy.map.make_fitswcs_header` takes them.
+
+    Returns
+    -------
+    `~sunpy.util.MetaDict`
+        With ``BUNIT`` set to the instrument's unit.
+    """
+    header = sunpy.map.make_fitswcs_header(
+        shape,
+        reference_coordinate,
+        **wcs,
+        telescope=telescope,
+        instrument=instrument.instrument,
+        detector=instrument.detector,
+        observatory=observatory,
+        wavelength=instrument.wavelength,
+        exposure=instrument.exposure,
+        unit=u.Unit(instrument.unit),
+    )
+    header["bunit"] = instrument.unit
+    return header
+
+
 def euv_header(smap, instrument, *, observatory=None):
     """
     Header of an EUV image on the same pixel grid, observer and date as a map.
@@ -407,21 +452,16 @@ def euv_header(smap, instrument, *, observatory=None):
     else:
         observatory = observatory or "SDO"
         telescope = instrument.telescope if observatory == "SDO" else f"{observatory}/{instrument.detector}"
-    header = sunpy.map.make_fitswcs_header(
+    header = instrument_header(
+        instrument,
         smap.data.shape,
         smap.reference_coordinate,
+        observatory=observatory,
+        telescope=telescope,
         reference_pixel=u.Quantity(smap.reference_pixel),
         scale=u.Quantity(smap.scale),
         rotation_matrix=smap.rotation_matrix,
-        telescope=telescope,
-        instrument=instrument.instrument,
-        detector=instrument.detector,
-        observatory=observatory,
-        wavelength=instrument.wavelength,
-        exposure=instrument.exposure,
-        unit=u.Unit(instrument.unit),
     )
-    header["bunit"] = instrument.unit
     header["lvl_num"] = 1.5
     if instrument.name == "EUVI":
         header["rsun"] = float(header["rsun_obs"])

@@ -37,7 +37,13 @@ from sunpy.coordinates import (
 
 from sunpy_magnetogan.exceptions import MagnetoGANError
 from sunpy_magnetogan.solar_cycle import days_since_epoch, time_from_days
-from sunpy_magnetogan.synthetic.euv import EUV304Model, euv304_intensity, instrument_response
+from sunpy_magnetogan.sphere import SOLAR_RADIUS
+from sunpy_magnetogan.synthetic.euv import (
+    EUV304Model,
+    euv304_intensity,
+    instrument_header,
+    instrument_response,
+)
 from sunpy_magnetogan.synthetic.instruments import AIA304, EUVI304, FSI304, HMI, PHI_FDT
 from sunpy_magnetogan.synthetic.kernels import CUTOFF, evaluate_on_image, kernel_amplitude, splat_on_image
 from sunpy_magnetogan.synthetic.projection import ImagePlane, observer_frame_from_carrington
@@ -61,8 +67,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Radius of the synthetic photosphere (IAU nominal), written as RSUN_REF in the headers.
-RSUN = 695_700 * u.km
+#: Radius of the synthetic photosphere (IAU nominal, `sunpy_magnetogan.sphere.SOLAR_RADIUS`),
+#: written as RSUN_REF in the headers.
+RSUN = SOLAR_RADIUS.to(u.km)
 
 
 def _time(time):
@@ -433,21 +440,16 @@ def _header(instrument, observer, time, plane, shape, *, observatory, sun, l0, b
     telescope = instrument.telescope
     if instrument.name in ("HMI", "AIA") and observatory != "SDO":
         telescope = f"{observatory}/{instrument.name}"
-    header = sunpy.map.make_fitswcs_header(
+    header = instrument_header(
+        instrument,
         shape,
         SkyCoord(0 * u.arcsec, 0 * u.arcsec, frame=frame),
+        observatory=observatory,
+        telescope=telescope,
         reference_pixel=u.Quantity(plane.crpix, u.pix),
         scale=u.Quantity([plane.scale, plane.scale], u.arcsec / u.pix),
         rotation_angle=plane.roll * u.deg,
-        telescope=telescope,
-        instrument=instrument.instrument,
-        detector=instrument.detector,
-        observatory=observatory,
-        wavelength=instrument.wavelength,
-        exposure=instrument.exposure,
-        unit=u.Unit(instrument.unit),
     )
-    header["bunit"] = instrument.unit
     header["crln_obs"] = l0
     header["crlt_obs"] = b0
     if instrument.name in ("FSI", "PHI"):

@@ -24,6 +24,10 @@ from dataclasses import dataclass
 import astropy.units as u
 import numpy as np
 
+# unit_vectors: the heliographic unit vectors of `sunpy_magnetogan.sphere`, re-exported here.
+from sunpy_magnetogan.sphere import SOLAR_RADIUS
+from sunpy_magnetogan.sphere import lonlat_to_vectors as unit_vectors
+
 __all__ = [
     "ImagePlane",
     "SurfaceGeometry",
@@ -34,27 +38,7 @@ __all__ = [
 ]
 
 _ARCSEC = np.pi / (180.0 * 3600.0)
-_RSUN_MM = 695.7
-
-
-def unit_vectors(lon, lat):
-    """
-    Carrington-fixed unit vectors of points given in degrees.
-
-    Parameters
-    ----------
-    lon, lat : array-like
-        Carrington longitude and latitude in degrees (broadcast together).
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(..., 3)``, float64.
-    """
-    lon = np.deg2rad(np.asarray(lon, dtype=np.float64))
-    lat = np.deg2rad(np.asarray(lat, dtype=np.float64))
-    clat = np.cos(lat)
-    return np.stack(np.broadcast_arrays(clat * np.cos(lon), clat * np.sin(lon), np.sin(lat)), axis=-1)
+_RSUN_MM = SOLAR_RADIUS.to_value(u.Mm)
 
 
 def observer_frame_from_carrington(lon, lat, l0, b0):

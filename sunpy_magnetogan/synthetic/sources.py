@@ -45,6 +45,8 @@ import numpy as np
 import sunpy.sun.constants
 from sunpy.sun.models import differential_rotation
 
+from sunpy_magnetogan.sphere import MSH, MSH_CM2, SOLAR_RADIUS
+
 __all__ = [
     "MSH",
     "MSH_CM2",
@@ -58,12 +60,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Photospheric radius used for fluxes and areas (IAU nominal), in cm.
-SOLAR_RADIUS_CM = sunpy.sun.constants.radius.to_value(u.cm)
-#: One millionth of the solar hemisphere, in cm2.
-MSH_CM2 = 2.0 * np.pi * SOLAR_RADIUS_CM**2 * 1e-6
-#: Millionths of the solar hemisphere as an astropy unit.
-MSH = u.def_unit("MSH", MSH_CM2 * u.cm**2, doc="millionth of the solar hemisphere")
+#: Photospheric radius used for fluxes and areas (IAU nominal, `sunpy_magnetogan.sphere`), in cm.
+SOLAR_RADIUS_CM = SOLAR_RADIUS.to_value(u.cm)
 _CM_PER_DEG = SOLAR_RADIUS_CM * np.pi / 180.0
 
 #: Source kinds.

@@ -1,5 +1,6 @@
 """
-Per-pixel geometry of a helioprojective map, and small helpers on the unit sphere.
+Per-pixel geometry of a helioprojective map (the unit-sphere helpers are in
+`sunpy_magnetogan.sphere`).
 
 Everything the detection, the tracker and the synoptic maps need to know about where a
 pixel lies on the Sun: whether it is on the disk, its ``mu`` (cosine of the angle between
@@ -22,48 +23,23 @@ from sunpy.map import GenericMap, all_coordinates_from_map
 
 from sunpy_magnetogan.exceptions import InputMapError, InvalidDataError, MissingMetadataError
 from sunpy_magnetogan.metrics import disk_geometry
+from sunpy_magnetogan.sphere import lonlat_to_vectors
 from sunpy_magnetogan.validation import validate_magnetogram_map
 
 __all__ = [
-    "MSH",
     "MU_FLOOR",
     "PixelGeometry",
-    "angular_distance",
     "binned_map",
-    "check_magnetogram",
     "disk_centre_scale",
-    "lonlat_to_vectors",
+    "magnetogram_data",
     "observer_label",
     "pixel_geometry",
-    "vectors_to_lonlat",
     "with_rsun",
 ]
 
 #: Smallest ``mu`` used when dividing by ``mu`` (areas, radial field), so that pixels at
 #: the very limb do not blow up.
 MU_FLOOR = 0.05
-
-
-def _msh_unit():
-    # One millionth of the solar hemisphere, 2 pi R_sun^2 / 1e6 (R_sun = 695.7 Mm, IAU).
-    # Reuse a unit of that name if another module registered one first.
-    registry = u.get_current_unit_registry().registry
-    existing = registry.get("MSH")
-    if existing is not None:
-        return existing
-    from astropy.constants import R_sun
-
-    unit = u.def_unit(
-        ["MSH", "msh"],
-        (2 * np.pi * R_sun**2 / 1e6).to(u.cm**2),
-        doc="millionths of the solar hemisphere (2 pi R_sun^2 / 1e6)",
-    )
-    u.add_enabled_units([unit])
-    return unit
-
-
-#: Millionths of the solar hemisphere, the usual unit of active-region areas.
-MSH = _msh_unit()
 
 
 @dataclass(frozen=True)
@@ -79,7 +55,7 @@ class PixelGeometry:
         True where the line of sight meets the sphere of radius `rsun`.
     mu : `numpy.ndarray`
         Cosine of the angle between the local vertical and the direction to the observer;
-        0 off the disk.
+        NaN off the disk (the package's convention, `sunpy_magnetogan.sphere`).
     lon, lat : `~astropy.units.Quantity`
         Carrington longitude in [0, 360) deg and latitude in deg; NaN off the disk.
     vectors : `numpy.ndarray`
@@ -111,7 +87,7 @@ class PixelGeometry:
     carrington_frame: HeliographicCarrington
 
 
-def check_magnetogram(smap):
+def magnetogram_data(smap):
     """
     Check that ``smap`` is a helioprojective map of a magnetic field; return its data in G.
 
@@ -169,75 +145,6 @@ def observer_label(smap):
         if text and text not in parts:
             parts.append(text)
     return "/".join(parts) or "unknown"
-
-
-def lonlat_to_vectors(lon, lat):
-    """
-    Unit vectors of points given by longitude and latitude.
-
-    Parameters
-    ----------
-    lon, lat : `~astropy.units.Quantity`
-        Angles of any (broadcastable) shape.
-
-    Returns
-    -------
-    `numpy.ndarray`
-        Shape ``lon.shape + (3,)``.
-    """
-    lon = np.asarray(u.Quantity(lon, u.rad).value)
-    lat = np.asarray(u.Quantity(lat, u.rad).value)
-    cos_lat = np.cos(lat)
-    return np.stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)], axis=-1)
-
-
-def vectors_to_lonlat(vectors):
-    """
-    Longitude in [0, 360) deg and latitude of (not necessarily unit) vectors.
-
-    Parameters
-    ----------
-    vectors : `numpy.ndarray`
-        Shape ``(..., 3)``.
-
-    Returns
-    -------
-    lon, lat : `~astropy.units.Quantity`
-        In deg, shape ``vectors.shape[:-1]``; NaN for zero or non-finite vectors.
-    """
-    vectors = np.asarray(vectors, dtype=float)
-    x, y, z = vectors[..., 0], vectors[..., 1], vectors[..., 2]
-    norm = np.sqrt(x**2 + y**2 + z**2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lat = np.arcsin(np.clip(z / norm, -1, 1))
-    lon = np.mod(np.arctan2(y, x), 2 * np.pi)
-    bad = ~np.isfinite(norm) | (norm == 0)
-    lat = np.where(bad, np.nan, lat)
-    lon = np.where(bad, np.nan, lon)
-    return (lon * u.rad).to(u.deg), (lat * u.rad).to(u.deg)
-
-
-def angular_distance(vectors_a, vectors_b):
-    """
-    Great-circle angle between every vector of ``vectors_a`` and every one of ``vectors_b``.
-
-    Parameters
-    ----------
-    vectors_a : `numpy.ndarray`
-        Unit vectors, shape ``(n, 3)``.
-    vectors_b : `numpy.ndarray`
-        Unit vectors, shape ``(m, 3)``.
-
-    Returns
-    -------
-    `~astropy.units.Quantity`
-        Shape ``(n, m)``, in deg.
-    """
-    a = np.asarray(vectors_a, dtype=float).reshape(-1, 3)
-    b = np.asarray(vectors_b, dtype=float).reshape(-1, 3)
-    cross = np.linalg.norm(np.cross(a[:, None, :], b[None, :, :]), axis=-1)
-    dot = a @ b.T
-    return (np.arctan2(cross, dot) * u.rad).to(u.deg)
 
 
 def binned_map(smap, data, factor):
@@ -352,7 +259,8 @@ def pixel_geometry(smap, *, rsun=None):
     on_disk = np.isfinite(disk.mu) & (disk.mu > 0)
     if not on_disk.any():
         raise InvalidDataError("no pixel of the map falls on the solar disk")
-    mu = np.where(on_disk, disk.mu, 0.0)
+    mu = np.where(on_disk, disk.mu, np.nan)
+    mu_or_0 = np.where(on_disk, disk.mu, 0.0)
     area = np.where(on_disk, disk.area.to_value(u.cm**2), 0.0)
 
     obstime = smap.reference_date
@@ -371,8 +279,8 @@ def pixel_geometry(smap, *, rsun=None):
         lon=lon,
         lat=lat,
         vectors=lonlat_to_vectors(lon, lat),
-        projected_area=area * mu * u.cm**2,
-        area=np.maximum(area * mu, 0) / np.maximum(mu, MU_FLOOR) * u.cm**2,
+        projected_area=area * mu_or_0 * u.cm**2,
+        area=np.maximum(area * mu_or_0, 0) / np.maximum(mu_or_0, MU_FLOOR) * u.cm**2,
         rsun=rsun,
         scale=disk_centre_scale(smap, rsun=rsun),
         carrington_frame=carrington,

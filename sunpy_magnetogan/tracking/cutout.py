@@ -22,25 +22,12 @@ from ndcube.wcs.wrappers import CompoundLowLevelWCS
 from reproject import reproject_interp
 from sunpy.coordinates import HeliographicCarrington, Helioprojective, get_earth, propagate_with_solar_surface
 
-from sunpy_magnetogan.exceptions import InputMapError
-
-from ._geometry import observer_label, with_rsun
+from sunpy_magnetogan._io import as_maps
+from sunpy_magnetogan.tracking._geometry import observer_label, with_rsun
 
 __all__ = ["corotating_cutout"]
 
 log = logging.getLogger(__name__)
-
-
-def _as_maps(maps):
-    out = []
-    for item in maps:
-        smap = item if isinstance(item, sunpy.map.GenericMap) else sunpy.map.Map(item)
-        if not isinstance(smap, sunpy.map.GenericMap):
-            raise InputMapError(f"{item!r} is not a single map")
-        out.append(smap)
-    if not out:
-        raise ValueError("no maps were given")
-    return sorted(out, key=lambda m: m.reference_date.jd)
 
 
 @u.quantity_input
@@ -108,7 +95,7 @@ def corotating_cutout(
         raise ValueError(f"frame must be 'carrington' or 'helioprojective', not {frame!r}")
     if center.obstime is None:
         raise ValueError("center must have an obstime: the reference time of the cutout")
-    maps = _as_maps(maps)
+    maps = as_maps(maps, sort=True)
     ny, nx = (int(n) for n in shape)
     ref_time = Time(center.obstime)
     if rsun is None:

@@ -39,24 +39,22 @@ from sunpy.sun.constants import mean_synodic_period, sidereal_rotation_rate
 from sunpy.sun.models import differential_rotation
 from sunpy.util import MetaDict
 
+from sunpy_magnetogan._io import as_maps
 from sunpy_magnetogan.exceptions import (
     CorruptFileError,
-    InputMapError,
     TimeSpanError,
     TimeSpanWarning,
     warn_user,
 )
 from sunpy_magnetogan.mapsource import MagnetoGANMap
 from sunpy_magnetogan.metrics import disk_geometry
-
-from ._geometry import (
+from sunpy_magnetogan.sphere import lonlat_to_vectors, vectors_to_lonlat
+from sunpy_magnetogan.tracking._geometry import (
     MU_FLOOR,
     binned_map,
-    check_magnetogram,
     disk_centre_scale,
-    lonlat_to_vectors,
+    magnetogram_data,
     observer_label,
-    vectors_to_lonlat,
     with_rsun,
 )
 
@@ -285,18 +283,6 @@ def read_synoptic_map(path):
     return SynopticMap(smap, coverage, source, labels, **layers)
 
 
-def _input_maps(maps):
-    out = []
-    for item in maps:
-        smap = item if isinstance(item, sunpy.map.GenericMap) else sunpy.map.Map(item)
-        if not isinstance(smap, sunpy.map.GenericMap):
-            raise InputMapError(f"{item!r} is not a single map")
-        out.append(smap)
-    if not out:
-        raise ValueError("no maps were given")
-    return out
-
-
 def _hidden_from_earth(grid_vectors, time, date, rotation_model, rsun, tolerance):
     """
     1.0 where the surface points of the output grid were hidden from the Earth at ``time``.
@@ -480,7 +466,7 @@ def make_synoptic_map(
     >>> synoptic = make_synoptic_map([hmi_map, farside_map], labels=["HMI", "GAN farside"])  # doctest: +SKIP
     >>> synoptic.map.peek()  # doctest: +SKIP
     """
-    maps = _input_maps(maps)
+    maps = as_maps(maps)
     if labels is None:
         labels = [observer_label(m) for m in maps]
     labels = [str(label) for label in labels]
@@ -525,7 +511,7 @@ def make_synoptic_map(
     tolerance = float(np.sin(out_scale.to_value(u.rad) / 2))
     inputs, weights = [], []
     for k, smap in enumerate(maps):
-        data = check_magnetogram(smap)
+        data = magnetogram_data(smap)
         smap = with_rsun(smap, rsun)
         factor = int(np.floor((out_scale / 2 / disk_centre_scale(smap, rsun=rsun)).to_value(u.one)))
         if factor >= 2:

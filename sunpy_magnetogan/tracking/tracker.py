@@ -36,7 +36,8 @@ from sunpy.coordinates import HeliographicCarrington
 from sunpy.sun.constants import sidereal_rotation_rate
 from sunpy.sun.models import differential_rotation
 
-from ._geometry import MSH, angular_distance, lonlat_to_vectors
+from sunpy_magnetogan.sphere import MSH, angular_distance, lonlat_to_vectors, mu_towards
+
 from .detection import DETECTION_COLUMNS, detect_active_regions
 
 __all__ = [
@@ -153,16 +154,6 @@ class _Track:
         if self.anchor_time is not None:
             return self.anchor_lon, self.anchor_lat, self.anchor_time
         return self.lon, self.lat, self.time
-
-
-def _mu_towards(lon, lat, observer, frame):
-    """``mu`` of surface points (deg arrays, Carrington ``frame``) seen from ``observer``."""
-    obs = observer.transform_to(frame)
-    obs_vec = lonlat_to_vectors(obs.lon, obs.lat)[None, :] * obs.radius.to_value(u.m)
-    rsun = frame.rsun.to_value(u.m)
-    points = lonlat_to_vectors(lon * u.deg, lat * u.deg).reshape(-1, 3)
-    to_obs = obs_vec - points * rsun
-    return np.einsum("ij,ij->i", points, to_obs) / np.linalg.norm(to_obs, axis=-1)
 
 
 class ActiveRegionTracker:
@@ -338,7 +329,7 @@ class ActiveRegionTracker:
         n_tracks, n_det = len(active), len(detections)
         frame = HeliographicCarrington(obstime=time, observer=observer)
         visible = (
-            _mu_towards(pred_lon.value, pred_lat.value, observer, frame) >= self.visible_mu
+            mu_towards(pred_lon.value, pred_lat.value, observer, frame) >= self.visible_mu
             if n_tracks
             else np.zeros(0, dtype=bool)
         )

@@ -16,7 +16,8 @@ from sunpy_magnetogan.training.checkpoint import (
     load_generator,
     save_checkpoint,
 )
-from sunpy_magnetogan.training.config import ModelConfig, TrainConfig, load_config, merge_config, save_config
+from sunpy_magnetogan.training.config import ModelConfig, TrainConfig, merge_config
+from sunpy_magnetogan.training.config_files import load_config, save_config
 from sunpy_magnetogan.training.dataset import PairDataset, StepBatchSampler
 from sunpy_magnetogan.training.distributed import DistributedContext, init_distributed
 from sunpy_magnetogan.training.presets import PRESETS, get_preset

@@ -35,6 +35,8 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from sunpy_magnetogan._io import atomic_write_text, fsync_dir, sha256_file
+from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.exceptions import CheckpointError, CheckpointWarning, warn_user
 
 __all__ = [
@@ -61,32 +63,11 @@ _SIDECAR = "checkpoint.json"
 _FILES = ("model.safetensors", "optimizer.safetensors")
 
 
-def _fsync_dir(path):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory handles
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 def _write_bytes(path, data):
     with open(path, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-
-
-def _atomic_write_text(path, text):
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    _write_bytes(tmp, text.encode())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 def _contiguous(state):
@@ -294,7 +275,7 @@ def save_checkpoint(
         **(meta or {}),
     }
     _write_bytes(tmp / _SIDECAR, json.dumps(sidecar, indent=1).encode())
-    _fsync_dir(tmp)
+    fsync_dir(tmp)
 
     target = directory / name
     if target.exists():
@@ -305,8 +286,9 @@ def save_checkpoint(
         shutil.rmtree(trash, ignore_errors=True)
     else:
         os.replace(tmp, target)
-    _fsync_dir(directory)
-    _atomic_write_text(directory / "latest", name + "\n")
+    fsync_dir(directory)
+    atomic_write_text(directory / "latest", name + "\n")
+    fsync_dir(directory)
     for old in list_checkpoints(directory)[keep:]:
         shutil.rmtree(old, ignore_errors=True)
     log.info("saved checkpoint %s", target)
@@ -371,11 +353,7 @@ def verify_checkpoint(path, *, check_hashes=True):
         if file.stat().st_size != expected["size"]:
             return f"{file} has {file.stat().st_size} bytes, its sidecar says {expected['size']}"
         if check_hashes:
-            digest = hashlib.sha256()
-            with file.open("rb") as f:
-                for chunk in iter(lambda f=f: f.read(1 << 22), b""):
-                    digest.update(chunk)
-            if digest.hexdigest() != expected["sha256"]:
+            if sha256_file(file, chunk_size=1 << 22) != expected["sha256"]:
                 return f"{file} does not match the SHA-256 recorded in its sidecar (corrupt)"
     return None
 
@@ -560,8 +538,6 @@ def generator_from_checkpoint(checkpoint, *, map_location="cpu"):
     >>> checkpoint["step"], config == model
     (250, True)
     """
-    from sunpy_magnetogan.training.config import ModelConfig
-
     meta = checkpoint["meta"]
     model_config = ModelConfig.from_dict(meta["model_config"])
     generator, _ = model_config.build(meta.get("normalization"))

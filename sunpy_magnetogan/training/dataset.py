@@ -9,6 +9,8 @@ on any number of data-loading workers.
 """
 
 import logging
+import queue
+import threading
 
 import numpy as np
 import torch
@@ -275,3 +277,43 @@ class StepBatchSampler(Sampler):
     def __iter__(self):
         for step in range(self.start_step, self.steps):
             yield self.batch(step)
+
+
+def prefetch(iterable, *, depth=2):
+    """Iterate over ``iterable`` in a background thread, keeping ``depth`` items ready."""
+    items = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry):
+        while not stop.is_set():
+            try:
+                items.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in iterable:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((done, exc))
+            return
+        put((done, None))
+
+    thread = threading.Thread(target=produce, name="batch-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = items.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)

@@ -13,6 +13,7 @@ from sunpy_magnetogan.data.inputs import SYNTHETIC_PREPARATION, InputPreparation
 from sunpy_magnetogan.exceptions import TrainingConfigError
 from sunpy_magnetogan.normalization import euv_normalization_from_dict
 from sunpy_magnetogan.training.checkpoint import generator_from_checkpoint, load_checkpoint
+from sunpy_magnetogan.weights import save_weights
 
 __all__ = ["export_model"]
 
@@ -64,8 +65,6 @@ def export_model(
     `~sunpy_magnetogan.weights.ModelCard`
         The card as written.
     """
-    from sunpy_magnetogan.weights import save_weights
-
     checkpoint = load_checkpoint(run)
     generator, model_config = generator_from_checkpoint(checkpoint)
     meta = checkpoint["meta"]

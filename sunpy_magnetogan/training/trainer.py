@@ -17,13 +17,10 @@ data-parallel replica).
 """
 
 import contextlib
-import csv
 import json
 import logging
 import math
 import os
-import queue
-import threading
 import time
 from pathlib import Path
 
@@ -33,6 +30,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from sunpy_magnetogan._io import atomic_write_text, resolve_device
+from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.exceptions import MagnetoGANError, TrainingConfigError
 from sunpy_magnetogan.nn import (
     GANLoss,
@@ -44,8 +43,8 @@ from sunpy_magnetogan.nn import (
 )
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.training import checkpoint as ckpt
-from sunpy_magnetogan.training.config import ModelConfig, save_config
-from sunpy_magnetogan.training.dataset import PairDataset, StepBatchSampler
+from sunpy_magnetogan.training.config_files import save_config
+from sunpy_magnetogan.training.dataset import PairDataset, StepBatchSampler, prefetch
 from sunpy_magnetogan.training.distributed import (
     all_gather_object,
     barrier,
@@ -54,6 +53,7 @@ from sunpy_magnetogan.training.distributed import (
     parameters_fingerprint,
     reduce_mean,
 )
+from sunpy_magnetogan.training.run_log import CSVLog, open_tensorboard
 from sunpy_magnetogan.weights import load_state_dict
 from sunpy_magnetogan.weights.safetensors_io import load_safetensors
 
@@ -79,8 +79,9 @@ def select_device(device=None, *, local_rank=0):
 
     Raises
     ------
-    TrainingConfigError
-        If CUDA is asked for but not available.
+    sunpy_magnetogan.exceptions.DeviceError
+        If the device is unknown, or CUDA is asked for but not available (the same
+        function as inference's `sunpy_magnetogan.generate.resolve_device`).
 
     Examples
     --------
@@ -88,15 +89,7 @@ def select_device(device=None, *, local_rank=0):
     >>> select_device("cpu")
     device(type='cpu')
     """
-    if device is None or device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise TrainingConfigError("CUDA was asked for, but torch sees no CUDA device (use --device cpu)")
-        if device.index is None:
-            device = torch.device("cuda", local_rank)
-    return device
+    return resolve_device(device, local_rank=local_rank)
 
 
 class _DiscriminatorStep(nn.Module):
@@ -112,81 +105,6 @@ class _DiscriminatorStep(nn.Module):
 
     def forward(self, inputs, real, fake):
         return self.discriminator(inputs, real), self.discriminator(inputs, fake)
-
-
-class _CSVLog:
-    """Append-only CSV log; on resume, rows after the checkpoint's step are dropped."""
-
-    def __init__(self, path, columns, *, resume_step=None):
-        self.path = Path(path)
-        self.columns = list(columns)
-        rows = []
-        if resume_step is not None and self.path.is_file():
-            with self.path.open(newline="") as f:
-                reader = csv.DictReader(f)
-                if reader.fieldnames == self.columns:
-                    rows = [row for row in reader if int(row["step"]) <= resume_step]
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with tmp.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=self.columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, self.path)
-
-    def append(self, row):
-        with self.path.open("a", newline="") as f:
-            csv.DictWriter(f, fieldnames=self.columns, restval="").writerow(row)
-
-
-def _prefetch(iterable, *, depth=2):
-    """Iterate over ``iterable`` in a background thread, keeping ``depth`` items ready."""
-    items = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(entry):
-        while not stop.is_set():
-            try:
-                items.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce():
-        try:
-            for item in iterable:
-                if not put((item, None)):
-                    return
-        except BaseException as exc:  # handed to the consumer, raised there
-            put((done, exc))
-            return
-        put((done, None))
-
-    thread = threading.Thread(target=produce, name="batch-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, error = items.get()
-            if item is done:
-                if error is not None:
-                    raise error
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-
-
-def _open_tensorboard(log_dir, purge_step):
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        log.info(
-            "TensorBoard logging is off: the tensorboard package is not installed (pip install tensorboard)"
-        )
-        return None
-    return SummaryWriter(log_dir=str(log_dir), purge_step=purge_step)
 
 
 class Trainer:
@@ -622,7 +540,7 @@ class Trainer:
         if cuda and cfg.num_workers == 0:
             # Read and pin the next batches in a thread while the GPU computes (the batches
             # and their order are those of the loader; only the timing changes).
-            return _prefetch(loader, depth=2)
+            return prefetch(loader, depth=2)
         return loader
 
     def _log_columns(self):
@@ -668,9 +586,9 @@ class Trainer:
         if self.context.is_main:
             save_config(self.run_dir / "config.toml", self.model_config, self.train_config)
             resume_step = start_step if start_step > 0 else None
-            train_log = _CSVLog(self.run_dir / "train_log.csv", train_columns, resume_step=resume_step)
-            eval_log = _CSVLog(self.run_dir / "eval_log.csv", eval_columns, resume_step=resume_step)
-            self._tensorboard = _open_tensorboard(self.run_dir / "tensorboard", start_step or None)
+            train_log = CSVLog(self.run_dir / "train_log.csv", train_columns, resume_step=resume_step)
+            eval_log = CSVLog(self.run_dir / "eval_log.csv", eval_columns, resume_step=resume_step)
+            self._tensorboard = open_tensorboard(self.run_dir / "tensorboard", start_step or None)
         bar = tqdm(
             total=cfg.steps,
             initial=start_step,
@@ -746,7 +664,7 @@ class Trainer:
             "device": str(self.device),
         }
         if self.context.is_main:
-            ckpt._atomic_write_text(self.run_dir / "final.json", json.dumps(summary, indent=1))
+            atomic_write_text(self.run_dir / "final.json", json.dumps(summary, indent=1))
         if len(set(fingerprints)) != 1:
             raise MagnetoGANError(f"data-parallel replicas ended with different weights: {fingerprints}")
         return summary

@@ -34,12 +34,12 @@ def expected_tensors(architecture, normalization=None):
     dict
         Tensor name -> ``(shape, dtype)``, the dtype as safetensors writes it (``"F32"``...).
     """
-    # Imported here: torch and the network code load in seconds, and the registry is also
-    # used by commands (``models list``) that must answer at once.
     import torch
 
+    # lazy: torch and the network code load in seconds, and the registry is also used by
+    # commands (``models list``) that must answer at once.
+    from sunpy_magnetogan.architecture import ModelConfig
     from sunpy_magnetogan.grid import ModelGrid
-    from sunpy_magnetogan.training.config import ModelConfig
 
     normalization = normalization or {}
     grid = ModelGrid(**normalization.get("grid", {}))

@@ -1,5 +1,5 @@
 """
-Where downloaded weights are cached, offline mode, cache locks and atomic writes.
+Where downloaded weights are cached, offline mode and cache locks.
 
 The cache directory is chosen, first match wins, from
 
@@ -28,13 +28,13 @@ from pathlib import Path
 import filelock
 from sunpy.extern.appdirs import AppDirs
 
+from sunpy_magnetogan._io import atomic_path  # noqa: F401 - re-exported: its home was this module
 from sunpy_magnetogan.exceptions import CacheError, OutputPathError
 
 __all__ = [
     "CACHE_ENV",
     "LOCK_TIMEOUT",
     "OFFLINE_ENV",
-    "atomic_path",
     "cache_lock",
     "default_cache_dir",
     "ensure_dir",
@@ -247,36 +247,3 @@ def cache_lock(target, *, timeout=LOCK_TIMEOUT):
         yield
     finally:
         lock.release()
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """
-    Write a file atomically: yield a temporary path beside ``path``, then rename it into
-    place when the block succeeds (or delete it when the block raises).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The final file; its directory is created if needed.
-
-    Yields
-    ------
-    pathlib.Path
-        The temporary file to write (it exists, empty).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    # mkstemp creates the file private (0600); published files are world-readable.
-    tmp.chmod(0o644)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

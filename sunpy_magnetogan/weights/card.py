@@ -27,8 +27,8 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sunpy_magnetogan._io import atomic_path
 from sunpy_magnetogan.exceptions import ModelCardError
-from sunpy_magnetogan.weights.cache import atomic_path
 
 __all__ = ["CARD_FORMAT", "CARD_FORMAT_VERSION", "URL_SCHEMES", "ModelCard"]
 

@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sunpy_magnetogan._io import sha256_file
 from sunpy_magnetogan.exceptions import CacheError, DownloadError, HashMismatchError
 from sunpy_magnetogan.weights.cache import LOCK_TIMEOUT, cache_lock, ensure_dir
-from sunpy_magnetogan.weights.safetensors_io import sha256_file
 
 __all__ = ["DEFAULT_TIMEOUT", "fetch_file"]
 

@@ -16,13 +16,14 @@ import logging
 import os
 from pathlib import Path
 
+from sunpy_magnetogan._io import sha256_file
 from sunpy_magnetogan.exceptions import HashMismatchError, ModelNotFoundError, WeightsError
 from sunpy_magnetogan.weights.architecture import check_weights_architecture
 from sunpy_magnetogan.weights.cache import resolve_cache_dir, resolve_offline
 from sunpy_magnetogan.weights.card import ModelCard
 from sunpy_magnetogan.weights.download import fetch_file
-from sunpy_magnetogan.weights.registry import _all_cards, _not_found, card_for_file, get_card
-from sunpy_magnetogan.weights.safetensors_io import load_safetensors, sha256_file
+from sunpy_magnetogan.weights.registry import all_cards, card_for_file, get_card, model_not_found
+from sunpy_magnetogan.weights.safetensors_io import load_safetensors
 
 __all__ = ["EMBEDDED_DIR", "fetch_weights", "load_state_dict"]
 
@@ -185,13 +186,13 @@ def load_state_dict(name_or_path, *, device="cpu", cache_dir=None, offline=None)
     if isinstance(name_or_path, ModelCard):
         card = name_or_path
     else:
-        cards = _all_cards(cache_dir)
+        cards = all_cards(cache_dir)
         if isinstance(name_or_path, str) and name_or_path in cards:
             card = cards[name_or_path]
         elif isinstance(name_or_path, (str, os.PathLike)) and Path(name_or_path).expanduser().is_file():
             card = card_for_file(name_or_path)
         elif isinstance(name_or_path, str):
-            error = _not_found(name_or_path, cards)
+            error = model_not_found(name_or_path, cards)
             raise ModelNotFoundError(f"{error} (and there is no file {name_or_path!r})")
         elif isinstance(name_or_path, os.PathLike):
             raise ModelNotFoundError(f"no weights file {os.fspath(name_or_path)!r}")

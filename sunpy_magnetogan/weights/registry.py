@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from sunpy_magnetogan._io import atomic_path, sha256_file
 from sunpy_magnetogan.exceptions import (
     CacheError,
     HashMismatchError,
@@ -31,9 +32,9 @@ from sunpy_magnetogan.exceptions import (
     warn_user,
 )
 from sunpy_magnetogan.weights.architecture import check_weights_architecture
-from sunpy_magnetogan.weights.cache import atomic_path, cache_lock, ensure_dir, resolve_cache_dir
+from sunpy_magnetogan.weights.cache import cache_lock, ensure_dir, resolve_cache_dir
 from sunpy_magnetogan.weights.card import ModelCard
-from sunpy_magnetogan.weights.safetensors_io import card_path_for, check_safetensors_header, sha256_file
+from sunpy_magnetogan.weights.safetensors_io import card_path_for, check_safetensors_header
 
 __all__ = [
     "CARDS_DIR",
@@ -189,7 +190,8 @@ def _persisted(cache_dir):
         return cards
 
 
-def _all_cards(cache_dir=None):
+def all_cards(cache_dir=None):
+    """Every registered card by name: built-in, then persisted, then this session's (in-package)."""
     persisted = _persisted(cache_dir)
     with _lock:
         return {**_builtin, **persisted, **_session}
@@ -221,7 +223,7 @@ def list_models(*, cache_dir=None):
     True
     >>> _ = unregister_model("tiny-listed")
     """
-    return sorted(_all_cards(cache_dir))
+    return sorted(all_cards(cache_dir))
 
 
 def get_card(name, *, cache_dir=None):
@@ -259,14 +261,15 @@ def get_card(name, *, cache_dir=None):
     sunpy_magnetogan.exceptions.ModelNotFoundError: ...
     >>> _ = unregister_model("tiny-card")
     """
-    cards = _all_cards(cache_dir)
+    cards = all_cards(cache_dir)
     try:
         return cards[name]
     except (KeyError, TypeError):
-        raise _not_found(name, cards) from None
+        raise model_not_found(name, cards) from None
 
 
-def _not_found(name, cards):
+def model_not_found(name, cards):
+    """The `~sunpy_magnetogan.exceptions.ModelNotFoundError` for ``name``, listing ``cards``."""
     known = ", ".join(sorted(cards)) or "none (no model is registered yet)"
     return ModelNotFoundError(f"no model named {name!r}; known models: {known}")
 
@@ -444,7 +447,7 @@ def register_model(
             "or embedded=True"
         )
     with _lock:
-        if not overwrite and new.name in _all_cards(cache_dir):
+        if not overwrite and new.name in all_cards(cache_dir):
             raise ModelCardError(
                 f"a model named {new.name!r} is already registered; pass overwrite=True "
                 "(--overwrite) to replace it, or choose another name"
@@ -512,7 +515,7 @@ def unregister_model(name, *, cache_dir=None):
             return persisted[name]
         if name in _builtin:
             raise ModelCardError(f"{name!r} is a built-in model and cannot be unregistered")
-    raise _not_found(name, _all_cards(cache_dir))
+    raise model_not_found(name, all_cards(cache_dir))
 
 
 reload_registry()

@@ -11,7 +11,6 @@ raw pickle) is refused without ever being unpickled. Nothing in this package cal
 """
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -20,8 +19,8 @@ import struct
 from collections.abc import Mapping
 from pathlib import Path
 
+from sunpy_magnetogan._io import atomic_path, sha256_file
 from sunpy_magnetogan.exceptions import ModelCardError, UnsafeWeightsError
-from sunpy_magnetogan.weights.cache import atomic_path
 from sunpy_magnetogan.weights.card import ModelCard
 
 __all__ = [
@@ -38,36 +37,6 @@ log = logging.getLogger(__name__)
 #: Largest JSON header accepted (the limit of the safetensors library itself).
 MAX_HEADER_BYTES = 100_000_000
 _DTYPE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,15}$")
-
-
-def sha256_file(path, *, chunk_size=1 << 20):
-    """
-    SHA-256 hash of a file, read in chunks so that memory use stays small.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file.
-    chunk_size : int, optional
-        Bytes read at a time.
-
-    Returns
-    -------
-    str
-        64 lower-case hexadecimal digits.
-
-    Examples
-    --------
-    >>> from sunpy_magnetogan.weights import sha256_file
-    >>> _ = (tmp_path / "hello.txt").write_bytes(b"hello")
-    >>> sha256_file(tmp_path / "hello.txt")[:16]
-    '2cf24dba5fb0a30e'
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def card_path_for(weights_path):

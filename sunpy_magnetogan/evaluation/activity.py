@@ -31,6 +31,8 @@ from sunpy_magnetogan.data.inputs import SYNTHETIC_PREPARATION, prepare_input_ma
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.metrics import MetricSettings, activity_masks, grid_geometry, pair_metrics
 from sunpy_magnetogan.preprocess import prepare_magnetogram_map
+from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi, observe_pair
+from sunpy_magnetogan.synthetic.euv import euv304_from_magnetogram
 
 __all__ = [
     "ACTIVITY_KEYS",
@@ -86,7 +88,7 @@ def quiet_sun_mean_field(truth, generated, geometry, *, mask=None, settings=None
     --------
     >>> import numpy as np
     >>> from sunpy_magnetogan.metrics import grid_geometry
-    >>> from sunpy_magnetogan.evaluation_activity import quiet_sun_mean_field
+    >>> from sunpy_magnetogan.evaluation.activity import quiet_sun_mean_field
     >>> truth = np.full((64, 64), 10.0)
     >>> [round(v, 3) for v in quiet_sun_mean_field(truth, 0.5 * truth, grid_geometry(64))]
     [10.0, 5.0]
@@ -133,7 +135,7 @@ def semireal_inputs(magnetogram, *, size=512, euv_normalization=None, euv=None, 
 
     Examples
     --------
-    >>> from sunpy_magnetogan.evaluation_activity import semireal_inputs
+    >>> from sunpy_magnetogan.evaluation.activity import semireal_inputs
     >>> from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi
     >>> hmi = observe_hmi(SyntheticSun(7000), "2014-01-01", npix=128)
     >>> euv, truth, disk = semireal_inputs(hmi, size=64)
@@ -142,8 +144,6 @@ def semireal_inputs(magnetogram, *, size=512, euv_normalization=None, euv=None, 
     >>> bool(euv.min() >= -1 and euv.max() <= 1)
     True
     """
-    from sunpy_magnetogan.synthetic.euv import euv304_from_magnetogram
-
     if euv is None:
         euv = euv304_from_magnetogram(magnetogram, instrument="AIA", rng=rng)
     grid = ModelGrid(size)
@@ -191,14 +191,12 @@ def evaluate_activity(predict, samples, *, size=512, npix=None, euv_normalizatio
     --------
     A stand-in "model" that returns the EUV image scaled to Gauss, on one Sun per bin:
 
-    >>> from sunpy_magnetogan.evaluation_activity import evaluate_activity
+    >>> from sunpy_magnetogan.evaluation.activity import evaluate_activity
     >>> from sunpy_magnetogan.synthetic.activity import activity_samples
     >>> rows = evaluate_activity(lambda euv, meta: 100.0 * euv, activity_samples(1)[:2], size=64)
     >>> [row["name"] for row in rows], rows[0]["flux_true"] < rows[1]["flux_true"]
     (['minimum', 'low'], True)
     """
-    from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi, observe_pair
-
     if recipe not in ("semireal", "pair"):
         raise ValueError(f"recipe must be 'semireal' or 'pair', got {recipe!r}")
     npix = npix or size
@@ -265,7 +263,7 @@ def summarize_activity(rows):
 
     Examples
     --------
-    >>> from sunpy_magnetogan.evaluation_activity import ACTIVITY_KEYS, summarize_activity
+    >>> from sunpy_magnetogan.evaluation.activity import ACTIVITY_KEYS, summarize_activity
     >>> rows = [dict(dict.fromkeys(ACTIVITY_KEYS, 1.0), bin=0, name="minimum"),
     ...         dict(dict.fromkeys(ACTIVITY_KEYS, 3.0), bin=0, name="minimum")]
     >>> summary = summarize_activity(rows)

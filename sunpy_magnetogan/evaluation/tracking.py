@@ -52,11 +52,10 @@ from astropy.time import Time
 from sunpy.coordinates import HeliographicCarrington
 from sunpy.coordinates.sun import L0
 
+from sunpy_magnetogan.generate import generate_magnetogram
+from sunpy_magnetogan.sphere import angular_distance, lonlat_to_vectors, mu_towards
 from sunpy_magnetogan.synthetic import farside_observer, observe_aia, observe_euvi, observe_hmi
-
-from ._geometry import angular_distance, lonlat_to_vectors
-from .detection import detect_active_regions
-from .tracker import TrackingResult, _mu_towards, track_detections
+from sunpy_magnetogan.tracking import TrackingResult, detect_active_regions, track_detections
 
 __all__ = [
     "FARSIDE_LABEL",
@@ -114,9 +113,6 @@ def synthetic_magnetograms(sun, time, *, npix=256, source="truth", model="defaul
             observe_hmi(sun, time, npix=npix),
             observe_hmi(sun, time, far, npix=npix, observatory=FARSIDE_LABEL),
         ]
-    # Generated: imported here, so that the module does not need torch otherwise.
-    from sunpy_magnetogan.generate import generate_magnetogram
-
     euv = [observe_aia(sun, time, npix=npix), observe_euvi(sun, time, far, npix=npix)]
     return [generate_magnetogram(m, model=model, device=device) for m in euv]
 
@@ -173,7 +169,7 @@ def attribute_detections(detections, labels, sun):
     observer = labels.observer_coordinate
     src = sun.sources(time, network=False)
     frame = HeliographicCarrington(observer=observer, obstime=time, rsun=labels.rsun_meters)
-    visible = _mu_towards(src.lon, src.lat, observer, frame) > 0
+    visible = mu_towards(src.lon, src.lat, observer, frame) > 0
     if not visible.any():
         return out
     coords = SkyCoord(src.lon[visible] * u.deg, src.lat[visible] * u.deg, labels.rsun_meters, frame=frame)
