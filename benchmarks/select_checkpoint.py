@@ -39,6 +39,9 @@ def main():
     parser.add_argument(
         "--cycle-frame", action="store_true", help="apply the cycle frame to the --model ones"
     )
+    parser.add_argument(
+        "--min-step", type=int, default=0, help="score only the checkpoints of this step or later (default: all)"
+    )
     parser.add_argument("--split", default="val")
     parser.add_argument("--max-pairs", type=int, default=None)
     args = parser.parse_args()
@@ -50,6 +53,8 @@ def main():
         candidates.append((f"model {name}", predict, use_frame or args.cycle_frame))
     if args.run:
         for path in reversed(list_checkpoints(args.run / "checkpoints")):
+            if int(path.name.rsplit("-", 1)[-1]) < args.min_step:
+                continue
             predict, _, use_frame = checkpoint_predictor(load_checkpoint(path))
             candidates.append((path.name, predict, use_frame))
     rows = []
