@@ -10,7 +10,7 @@ tried in order, or a local file registered by the user). Cards are stored as JSO
       "format": "sunpy-magnetogan-model-card",
       "format_version": 1,
       "name": "default",
-      "filename": "magnetogan-default-v4.safetensors",
+      "filename": "magnetogan-default-v5.safetensors",
       "sha256": "<64 hex digits>",
       "urls": [],
       "embedded": true,
