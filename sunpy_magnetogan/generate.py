@@ -243,7 +243,7 @@ def load_model(model="default", *, device=None, cache_dir=None, offline=None, op
     optimize : bool, optional
         Run the inference-optimised copy of the generator
         (`sunpy_magnetogan.nn.fuse.optimize_for_inference`): the same results to float32
-        rounding (relative difference below 1e-5) and faster (speed-ups per architecture:
+        rounding (relative difference 1e-5 to 4e-5) and faster (speed-ups per architecture:
         ``benchmarks/README.md``). False runs the generator exactly as trained.
     compile : bool, optional
         Also wrap the generator in `torch.compile` (CUDA graphs on a GPU). The first call

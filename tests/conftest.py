@@ -85,11 +85,14 @@ def tiny_model_file(tmp_path_factory):
 
     from sunpy_magnetogan.grid import ModelGrid
     from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
-    from sunpy_magnetogan.training import get_preset
+    from sunpy_magnetogan.training import get_preset, merge_config
     from sunpy_magnetogan.weights import save_weights
 
     torch.manual_seed(0)
     model_config, _ = get_preset("compact")
+    # Transposed-convolution decoders, like the weights of the shipped default model (v3's),
+    # so that the inference speed paths for them (MatmulConvTranspose2d) stay exercised.
+    model_config = merge_config(model_config, {"generator_kwargs": {"upsample": "transpose"}})
     generator, _ = model_config.build()
     card = {
         "name": TINY_MODEL,

@@ -165,8 +165,14 @@ def test_optimize_for_inference_copies_and_agrees_with_the_trained_network():
     with torch.inference_mode():
         expected = generator.eval()(x)
         got = optimized(x)
-    for level_got, level_expected in zip(got, expected, strict=True):
-        assert _relative(level_got, level_expected) < 1e-5
+        exact = copy.deepcopy(generator).double()(x.double())
+    # Agreement to float32 rounding: the optimised copy is no further from the float64
+    # result than a few times the trained network's own float32 error (about 2e-5 at the
+    # finest level of the resize-convolution decoders, where the two differ by 3e-5).
+    for level_got, level_expected, level_exact in zip(got, expected, exact, strict=True):
+        own_error = _relative(level_expected.double(), level_exact)
+        assert _relative(level_got.double(), level_exact) <= 4 * own_error + 1e-6
+        assert _relative(level_got, level_expected) < 1e-4
     # Deterministic on the CPU: the same input gives the same bits.
     with torch.inference_mode():
         assert torch.equal(optimized(x)[-1], got[-1])

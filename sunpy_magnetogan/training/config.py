@@ -237,7 +237,7 @@ def merge_config(base, overrides):
     >>> model, _ = get_preset("compact")
     >>> wider = merge_config(model, {"generator_kwargs": {"base_channels": 16}})
     >>> wider.generator_kwargs  # other keys of the dict are kept
-    {'base_channels': 16, 'depth': 4, 'max_channels': 64}
+    {'base_channels': 16, 'depth': 4, 'max_channels': 64, 'upsample': 'resize'}
     """
     values = base.to_dict()
     for key, value in overrides.items():
