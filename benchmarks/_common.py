@@ -70,3 +70,12 @@ def _fmt(value):
     if isinstance(value, float):
         return f"{value:.4g}"
     return "" if value is None else str(value)
+
+
+def add_raw_strength_argument(parser):
+    """``--raw-strength``: score a registered model's raw field, without its card's strength calibration."""
+    parser.add_argument(
+        "--raw-strength",
+        action="store_true",
+        help="score a model's raw field, without its card's strength calibration (default: with it)",
+    )

@@ -36,7 +36,7 @@ import numpy as np
 import sunpy.map
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REAL_DATA_DIR, describe_machine, print_table
+from _common import REAL_DATA_DIR, add_raw_strength_argument, describe_machine, print_table
 from bench_default_model import model_predictor, run_predictor, with_frame
 
 from sunpy_magnetogan.evaluation.activity import (
@@ -164,11 +164,7 @@ def main():
         "--recipe", choices=("semireal", "pair"), default="semireal", help="how the EUV input is made"
     )
     parser.add_argument("--no-real", action="store_true", help="skip the real HMI 2011-12-17 pair")
-    parser.add_argument(
-        "--raw-strength",
-        action="store_true",
-        help="score a model's raw field, without its card's strength calibration (default: with it)",
-    )
+    add_raw_strength_argument(parser)
     parser.add_argument("--json", type=Path, help="write the per-pair rows and the per-bin summary as JSON")
     args = parser.parse_args()
     # Dates before SDO (1996-2010) have no AIA degradation table; the normalisation cancels it.

@@ -31,7 +31,7 @@ import sunpy.map
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REAL_DATA_DIR, describe_machine
+from _common import REAL_DATA_DIR, add_raw_strength_argument, describe_machine
 
 from sunpy_magnetogan.data.inputs import SYNTHETIC_PREPARATION, prepare_input_map
 from sunpy_magnetogan.evaluation import StorePairs, evaluate_pairs, format_summary, summarize
@@ -192,11 +192,7 @@ def main():
     frame = parser.add_mutually_exclusive_group()
     frame.add_argument("--cycle-frame", action="store_true", help="apply the cycle frame to any model")
     frame.add_argument("--no-cycle-frame", action="store_true", help="never apply the cycle frame")
-    parser.add_argument(
-        "--raw-strength",
-        action="store_true",
-        help="score a model's raw field, without its card's strength calibration (default: with it)",
-    )
+    add_raw_strength_argument(parser)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON (for a model card)")
     args = parser.parse_args()
     print(describe_machine())

@@ -31,7 +31,7 @@ import numpy as np
 import sunpy.map
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REAL_DATA_DIR, describe_machine
+from _common import REAL_DATA_DIR, add_raw_strength_argument, describe_machine
 from bench_default_model import model_predictor, run_predictor, with_frame
 
 from sunpy_magnetogan.metrics import (
@@ -137,11 +137,7 @@ def main():
     source.add_argument("--model", help="a registered model name")
     parser.add_argument("--splits", nargs="+", default=["test"], help="splits to score (default: test)")
     parser.add_argument("--max-pairs", type=int, default=40, help="at most this many pairs per split")
-    parser.add_argument(
-        "--raw-strength",
-        action="store_true",
-        help="score a model's raw field, without its card's strength calibration (default: with it)",
-    )
+    add_raw_strength_argument(parser)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
     print(describe_machine())

@@ -40,7 +40,10 @@ def main():
         "--cycle-frame", action="store_true", help="apply the cycle frame to the --model ones"
     )
     parser.add_argument(
-        "--min-step", type=int, default=0, help="score only the checkpoints of this step or later (default: all)"
+        "--min-step",
+        type=int,
+        default=0,
+        help="score only the checkpoints of this step or later (default: all)",
     )
     parser.add_argument("--split", default="val")
     parser.add_argument("--max-pairs", type=int, default=None)
