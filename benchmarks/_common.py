@@ -72,10 +72,11 @@ def _fmt(value):
     return "" if value is None else str(value)
 
 
-def add_raw_strength_argument(parser):
-    """``--raw-strength``: score a registered model's raw field, without its card's strength calibration."""
+def add_strength_argument(parser):
+    """``--calibrated-strength``: score a registered model with its card's strength calibration."""
     parser.add_argument(
-        "--raw-strength",
+        "--calibrated-strength",
         action="store_true",
-        help="score a model's raw field, without its card's strength calibration (default: with it)",
+        help="apply a model's strength calibration, as generate_magnetogram(strength='calibrated') "
+        "(default: the raw field, generate_magnetogram's default)",
     )

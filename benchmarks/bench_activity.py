@@ -36,7 +36,7 @@ import numpy as np
 import sunpy.map
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REAL_DATA_DIR, add_raw_strength_argument, describe_machine, print_table
+from _common import REAL_DATA_DIR, add_strength_argument, describe_machine, print_table
 from bench_default_model import model_predictor, run_predictor, with_frame
 
 from sunpy_magnetogan.evaluation.activity import (
@@ -70,12 +70,12 @@ COLUMNS = (
 )
 
 
-def load_predictor(model, *, strength=True):
+def load_predictor(model, *, strength=False):
     """
     ``(predict(euv), euv_normalization, cycle_frame)`` of a registered model or a run/checkpoint path.
 
-    A registered model's strength calibration is applied (as ``generate_magnetogram`` does)
-    unless ``strength`` is false; a run has none.
+    With ``strength`` a registered model's strength calibration is applied (as
+    ``generate_magnetogram(strength="calibrated")`` does); a run has none.
     """
     if Path(model).exists():
         return run_predictor(Path(model))
@@ -164,13 +164,13 @@ def main():
         "--recipe", choices=("semireal", "pair"), default="semireal", help="how the EUV input is made"
     )
     parser.add_argument("--no-real", action="store_true", help="skip the real HMI 2011-12-17 pair")
-    add_raw_strength_argument(parser)
+    add_strength_argument(parser)
     parser.add_argument("--json", type=Path, help="write the per-pair rows and the per-bin summary as JSON")
     args = parser.parse_args()
     # Dates before SDO (1996-2010) have no AIA degradation table; the normalisation cancels it.
     warnings.filterwarnings("ignore", message="AIA degradation correction skipped")
     print(describe_machine())
-    predict, euv_normalization, use_frame = load_predictor(args.model, strength=not args.raw_strength)
+    predict, euv_normalization, use_frame = load_predictor(args.model, strength=args.calibrated_strength)
     print(
         f"model {args.model}: cycle frame {'applied' if use_frame else 'not applied'}; recipe {args.recipe}; "
         f"{args.size} px grid; {args.seeds_per_bin} Suns per bin"

@@ -7,9 +7,9 @@ Quality of a generator on the held-out synthetic seeds and on the semi-real HMI 
   (``--run``) or a registered model (``--model``, e.g. the shipped ``default``). Models
   with a cycle frame get each pair's frame from its date; ``--cycle-frame`` applies the
   frame to a model that was trained without it (a model trained on cycle-24 dates only
-  predicts the even-cycle frame), ``--no-cycle-frame`` leaves it out; a model's strength
-  calibration (`sunpy_magnetogan.strength`) is applied as ``generate_magnetogram`` does,
-  unless ``--raw-strength``;
+  predicts the even-cycle frame), ``--no-cycle-frame`` leaves it out; ``--calibrated-strength``
+  applies a model's strength calibration (`sunpy_magnetogan.strength`), as
+  ``generate_magnetogram(strength="calibrated")`` does;
 * the centre-to-limb check on the same pairs: generated / true unsigned flux in annuli of
   ``mu`` (`sunpy_magnetogan.metrics.flux_by_mu`), which should not depend on ``mu``;
 * the semi-real pair: the real HMI magnetogram of 2011-12-17 in ``../shared/data/real``,
@@ -31,7 +31,7 @@ import sunpy.map
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REAL_DATA_DIR, add_raw_strength_argument, describe_machine
+from _common import REAL_DATA_DIR, add_strength_argument, describe_machine
 
 from sunpy_magnetogan.data.inputs import SYNTHETIC_PREPARATION, prepare_input_map
 from sunpy_magnetogan.evaluation import StorePairs, evaluate_pairs, format_summary, summarize
@@ -80,7 +80,7 @@ def model_predictor(name, *, strength=False):
     ``(predict(euv), euv_normalization, cycle_frame)`` of a registered model (frame sign not applied).
 
     With ``strength`` the model card's strength calibration is applied (as
-    ``generate_magnetogram(strength="auto")`` does), when the card has one.
+    ``generate_magnetogram(strength="calibrated")`` does), when the card has one.
     """
     loaded = load_model(name, device="cpu")
     ones = np.ones(loaded.grid.shape, dtype=np.float32)
@@ -192,12 +192,14 @@ def main():
     frame = parser.add_mutually_exclusive_group()
     frame.add_argument("--cycle-frame", action="store_true", help="apply the cycle frame to any model")
     frame.add_argument("--no-cycle-frame", action="store_true", help="never apply the cycle frame")
-    add_raw_strength_argument(parser)
+    add_strength_argument(parser)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON (for a model card)")
     args = parser.parse_args()
     print(describe_machine())
     predict, euv_normalization, use_frame = (
-        run_predictor(args.run) if args.run else model_predictor(args.model, strength=not args.raw_strength)
+        run_predictor(args.run)
+        if args.run
+        else model_predictor(args.model, strength=args.calibrated_strength)
     )
     use_frame = (use_frame or args.cycle_frame) and not args.no_cycle_frame
     print(f"cycle frame: {'applied' if use_frame else 'not applied'}")

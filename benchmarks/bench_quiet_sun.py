@@ -16,8 +16,7 @@ field are compared in the quiet Sun (`sunpy_magnetogan.metrics.activity_masks`: 
   (``mu`` 0.4-0.6); below 0.9 is a decline towards disk centre.
 
 Run: ``python benchmarks/bench_quiet_sun.py --dataset DIR --model default`` (or ``--run RUN``
-for a training run's newest checkpoint; a model's strength calibration is applied unless
-``--raw-strength``).
+for a training run's newest checkpoint; ``--calibrated-strength`` applies a model's strength calibration).
 """
 
 import argparse
@@ -31,7 +30,7 @@ import numpy as np
 import sunpy.map
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REAL_DATA_DIR, add_raw_strength_argument, describe_machine
+from _common import REAL_DATA_DIR, add_strength_argument, describe_machine
 from bench_default_model import model_predictor, run_predictor, with_frame
 
 from sunpy_magnetogan.metrics import (
@@ -137,12 +136,14 @@ def main():
     source.add_argument("--model", help="a registered model name")
     parser.add_argument("--splits", nargs="+", default=["test"], help="splits to score (default: test)")
     parser.add_argument("--max-pairs", type=int, default=40, help="at most this many pairs per split")
-    add_raw_strength_argument(parser)
+    add_strength_argument(parser)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
     print(describe_machine())
     predict, _, use_frame = (
-        run_predictor(args.run) if args.run else model_predictor(args.model, strength=not args.raw_strength)
+        run_predictor(args.run)
+        if args.run
+        else model_predictor(args.model, strength=args.calibrated_strength)
     )
     store = PairStore.open(args.dataset)
     predict_pair = with_frame(predict, store.grid_size, use_frame)

@@ -274,7 +274,7 @@ def generate_magnetogram(
     precision="auto",
     prior=None,
     return_confidence=False,
-    strength="auto",
+    strength="raw",
     allow_other_instruments=False,
     allow_other_wavelengths=False,
 ):
@@ -305,14 +305,14 @@ def generate_magnetogram(
         Also return the polarity confidence: a map of the probability that each pixel's
         sign is right (`sunpy_magnetogan.polarity`; save both with
         `~sunpy_magnetogan.output.save_magnetogram`).
-    strength : {"auto", "calibrated", "raw"}, optional
-        ``"calibrated"``: the generated ``|B|`` mapped onto the true distribution of field
-        strengths by annulus of ``mu`` (`sunpy_magnetogan.strength`): right quiet-Sun
-        strength and total unsigned flux, larger squared error where signs are uncertain.
-        ``"raw"``: the generator's least-squares field (too weak where it cannot know the
-        sign, mostly the quiet Sun near disk centre). ``"auto"`` (default): calibrated
-        when the model card has a strength calibration, raw otherwise. ``MGANSTRN``
-        records the choice.
+    strength : {"raw", "calibrated"}, optional
+        ``"raw"`` (default): the generator's least-squares field (too weak where it cannot
+        know the sign, mostly the quiet Sun near disk centre). ``"calibrated"``: the
+        generated ``|B|`` mapped onto the true distribution of field strengths by annulus
+        of ``mu`` (`sunpy_magnetogan.strength`, from the model card): right quiet-Sun
+        strength and total unsigned flux on inputs like the training data, larger squared
+        error where signs are uncertain, and too much flux on inputs unlike them (see the
+        field-strength guide). ``MGANSTRN`` records the choice.
     allow_other_instruments, allow_other_wavelengths : bool, optional
         Opt in to inputs the model was not trained for.
 
@@ -363,13 +363,13 @@ def generate_magnetogram(
 
 def _use_strength(loaded, strength):
     """Whether to apply the model's strength calibration (see `generate_magnetogram`)."""
-    if strength not in ("auto", "calibrated", "raw"):
-        raise ValueError(f"strength must be 'auto', 'calibrated' or 'raw', got {strength!r}")
+    if strength not in ("calibrated", "raw"):
+        raise ValueError(f"strength must be 'raw' or 'calibrated', got {strength!r}")
     if strength == "calibrated" and loaded.strength is None:
         raise MagnetoGANError(
             f"model {loaded.name!r} has no strength calibration in its card: use strength='raw'"
         )
-    return strength != "raw" and loaded.strength is not None
+    return strength == "calibrated"
 
 
 def _generate_prepared(loaded, prepared, *, precision, priors=None, strength=False):
@@ -478,7 +478,7 @@ def generate_magnetograms(
     on_error="continue",
     prior=None,
     confidence=False,
-    strength="auto",
+    strength="raw",
     allow_other_instruments=False,
     allow_other_wavelengths=False,
 ):

@@ -13,8 +13,9 @@ each annulus of ``mu`` the generated ``|B_los|`` is mapped onto the true ``|B_lo
 the same quantile, the sign kept. The mapped field has the right distribution of
 strengths (quiet-Sun mean, total unsigned flux, centre-to-limb behaviour) by construction
 on the fitting pairs; its signs are as uncertain as before, so its squared error (R2)
-is larger than the raw field's. `sunpy_magnetogan.generate_magnetogram` applies it when the
-model card has one (``strength="auto"``); ``strength="raw"`` returns the least-squares field.
+is larger than the raw field's. `sunpy_magnetogan.generate_magnetogram` applies it on
+request (``strength="calibrated"``); by default (``strength="raw"``) it returns the
+least-squares field.
 """
 
 from dataclasses import dataclass

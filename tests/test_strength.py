@@ -98,17 +98,17 @@ def calibrated_tiny_model(tmp_path):
 
 def test_generate_applies_the_card_calibration_and_says_so(calibrated_tiny_model):
     aia = sunpy.map.Map(SAMPLE_AIA304)
-    raw = generate_magnetogram(aia, model=calibrated_tiny_model, device="cpu", strength="raw")
-    auto = generate_magnetogram(aia, model=calibrated_tiny_model, device="cpu")
+    raw = generate_magnetogram(aia, model=calibrated_tiny_model, device="cpu")  # the default
+    calibrated = generate_magnetogram(aia, model=calibrated_tiny_model, device="cpu", strength="calibrated")
     assert raw.meta["mganstrn"] == "raw"
-    assert auto.meta["mganstrn"] == "calibrated"
-    np.testing.assert_allclose(auto.data, 2 * raw.data, rtol=1e-5, atol=1e-4)
+    assert calibrated.meta["mganstrn"] == "calibrated"
+    np.testing.assert_allclose(calibrated.data, 2 * raw.data, rtol=1e-5, atol=1e-4)
 
 
 def test_generate_refuses_a_calibration_the_model_lacks(tiny_model):
     aia = sunpy.map.Map(SAMPLE_AIA304)
     assert load_model(tiny_model, device="cpu").strength is None
-    out = generate_magnetogram(aia, model=tiny_model, device="cpu")  # auto: raw
+    out = generate_magnetogram(aia, model=tiny_model, device="cpu", strength="raw")
     assert out.meta["mganstrn"] == "raw"
     with pytest.raises(MagnetoGANError, match="no strength calibration"):
         generate_magnetogram(aia, model=tiny_model, device="cpu", strength="calibrated")

@@ -55,11 +55,10 @@ def add_parser(subparsers):
     )
     parser.add_argument(
         "--strength",
-        choices=("auto", "calibrated", "raw"),
-        default="auto",
-        help="field strength: calibrated onto the true distribution (right quiet-Sun strength and "
-        "unsigned flux) or the raw least-squares field; auto = calibrated when the model has it "
-        "(default: auto)",
+        choices=("raw", "calibrated"),
+        default="raw",
+        help="field strength: the raw least-squares field, or calibrated onto the true distribution "
+        "(right quiet-Sun strength and unsigned flux on inputs like the training data) (default: raw)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_arguments(parser)
