@@ -28,6 +28,7 @@ __all__ = [
     "SOLAR_RADIUS",
     "angular_distance",
     "lonlat_to_vectors",
+    "mu_annulus_edges",
     "mu_towards",
     "vectors_to_lonlat",
 ]
@@ -196,3 +197,34 @@ def mu_towards(lon, lat, observer, frame):
     points = lonlat_to_vectors(lon * u.deg, lat * u.deg).reshape(-1, 3)
     to_obs = obs_vec - points * rsun
     return np.einsum("ij,ij->i", points, to_obs) / np.linalg.norm(to_obs, axis=-1)
+
+
+def mu_annulus_edges(mu_edges):
+    """
+    Check and return the edges of annuli of ``mu`` (cosine of the heliocentric angle).
+
+    Parameters
+    ----------
+    mu_edges : sequence of float
+        At least two strictly increasing values; an annulus holds ``low < mu <= high``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The edges, float64, 1-D.
+
+    Raises
+    ------
+    ValueError
+        If the edges are not at least two increasing values.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.sphere import mu_annulus_edges
+    >>> mu_annulus_edges((0.1, 0.5, 1.0)).tolist()
+    [0.1, 0.5, 1.0]
+    """
+    edges = np.asarray(mu_edges, dtype=float)
+    if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError(f"mu_edges must be at least two increasing values, got {mu_edges!r}")
+    return edges

@@ -24,6 +24,7 @@ from itertools import pairwise
 import numpy as np
 
 from sunpy_magnetogan.exceptions import MagnetoGANError
+from sunpy_magnetogan.sphere import mu_annulus_edges
 
 __all__ = ["MU_EDGES", "QUANTILE_LEVELS", "StrengthCalibration", "fit_strength_calibration"]
 
@@ -181,9 +182,7 @@ def fit_strength_calibration(pairs, mu, *, mu_edges=MU_EDGES):
     1.0
     """
     mu = np.asarray(mu, dtype=float)
-    edges = np.asarray(mu_edges, dtype=float)
-    if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
-        raise ValueError(f"mu_edges must be at least two increasing values, got {mu_edges!r}")
+    edges = mu_annulus_edges(mu_edges)
     annuli = [(mu > low) & (mu <= high) for low, high in pairwise(edges)]
     generated_values = [[] for _ in annuli]
     true_values = [[] for _ in annuli]

@@ -21,6 +21,7 @@ import numpy as np
 from astropy.table import QTable
 
 from sunpy_magnetogan.metrics.flux import DEFAULT_THRESHOLD, flux_from_arrays
+from sunpy_magnetogan.sphere import mu_annulus_edges
 
 __all__ = ["MU_EDGES", "flux_by_mu", "sum_flux_by_mu"]
 
@@ -69,9 +70,7 @@ def flux_by_mu(
     >>> [round(float(r), 1) for r in table["ratio"]]
     [5.7, 2.6, 1.7, 1.3, 1.1]
     """
-    edges = np.asarray(mu_edges, dtype=float)
-    if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
-        raise ValueError(f"mu_edges must be at least two increasing values, got {mu_edges!r}")
+    edges = mu_annulus_edges(mu_edges)
     mu = np.asarray(geometry.mu, dtype=float)
     rows = []
     for low, high in pairwise(edges):

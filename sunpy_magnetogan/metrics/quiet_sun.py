@@ -16,6 +16,8 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
+from sunpy_magnetogan.sphere import mu_annulus_edges
+
 __all__ = ["CHECKERBOARD_PERIODS", "checkerboard_ratio", "quiet_sun_by_mu", "quiet_sun_patches"]
 
 #: Periods (pixels) at which a stride-2 decoder of two or more levels leaves a checkerboard.
@@ -197,9 +199,7 @@ def quiet_sun_by_mu(truth, generated, geometry, quiet, *, mu_edges=(0.2, 0.4, 0.
     b_true = np.abs(np.asarray(u.Quantity(truth, u.G).value, dtype=float))
     b_gen = np.abs(np.asarray(u.Quantity(generated, u.G).value, dtype=float))
     mu = np.asarray(geometry.mu, dtype=float)
-    edges = np.asarray(mu_edges, dtype=float)
-    if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
-        raise ValueError(f"mu_edges must be at least two increasing values, got {mu_edges!r}")
+    edges = mu_annulus_edges(mu_edges)
     valid = np.asarray(quiet, dtype=bool) & np.isfinite(b_true) & np.isfinite(b_gen) & np.isfinite(mu)
     rows = []
     for low, high in pairwise(edges):
