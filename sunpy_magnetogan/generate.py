@@ -381,6 +381,7 @@ def _generate_prepared(loaded, prepared, *, precision, priors=None, strength=Fal
     ``strength``, the strength calibration are applied per input.
     """
     frames = [loaded.frame(p.geometry) for p in prepared] if loaded.cycle_frame else None
+    mu = loaded.grid.mu_array() if strength else None
     fields = loaded.predict(
         np.stack([p.data for p in prepared]),
         precision=precision,
@@ -410,7 +411,7 @@ def _generate_prepared(loaded, prepared, *, precision, priors=None, strength=Fal
                 )
                 probability = np.where(decided, from_prior, probability)
         if strength:
-            field = loaded.strength.apply(field, loaded.grid.mu_array())
+            field = loaded.strength.apply(field, mu)
         extra["mganstrn"] = "calibrated" if strength else "raw"
         magnetogram = _to_map(field, item, loaded, extra)
         results.append(

@@ -84,7 +84,7 @@ class StrengthCalibration:
         generated = np.asarray(self.generated_quantiles[index], dtype=float)
         true = np.asarray(self.true_quantiles[index], dtype=float)
         mapped = np.interp(strength, generated, true)
-        # Above the strongest fitted field: keep the ratio of the last two knots' true/generated.
+        # Above the strongest fitted field: scale by the last knot's true / generated ratio.
         top = generated[-1]
         scale = true[-1] / top if top > 0 else 1.0
         return np.where(strength > top, strength * scale, mapped)
