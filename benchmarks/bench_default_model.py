@@ -94,6 +94,21 @@ def model_predictor(name, *, strength=False):
     return predict, loaded.euv_normalization, loaded.cycle_frame
 
 
+def add_source_arguments(parser):
+    """``--dataset`` (a pair store) and one of ``--run`` / ``--model`` (the generator to score)."""
+    parser.add_argument("--dataset", type=Path, required=True, help="a pair store")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--run", type=Path, help="a training run directory (its newest checkpoint) or one checkpoint"
+    )
+    source.add_argument("--model", help="a registered model name")
+
+
+def source_predictor(args, *, strength=False):
+    """``(predict(euv), euv_normalization, cycle_frame)`` of ``--run`` or ``--model`` (see `model_predictor`)."""
+    return run_predictor(args.run) if args.run else model_predictor(args.model, strength=strength)
+
+
 def with_frame(predict, grid_size, use_frame):
     """``predict(euv, meta)``: the field in Gauss, multiplied by the pair's frame sign when ``use_frame``."""
 
@@ -178,10 +193,7 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--dataset", type=Path, required=True)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", type=Path, help="a training run directory")
-    source.add_argument("--model", help="a registered model name")
+    add_source_arguments(parser)
     parser.add_argument("--max-pairs", type=int, default=None, help="at most this many pairs per split")
     parser.add_argument(
         "--splits",
@@ -196,11 +208,7 @@ def main():
     parser.add_argument("--json", type=Path, help="also write the figures as JSON (for a model card)")
     args = parser.parse_args()
     print(describe_machine())
-    predict, euv_normalization, use_frame = (
-        run_predictor(args.run)
-        if args.run
-        else model_predictor(args.model, strength=args.calibrated_strength)
-    )
+    predict, euv_normalization, use_frame = source_predictor(args, strength=args.calibrated_strength)
     use_frame = (use_frame or args.cycle_frame) and not args.no_cycle_frame
     print(f"cycle frame: {'applied' if use_frame else 'not applied'}")
     store = PairStore.open(args.dataset)

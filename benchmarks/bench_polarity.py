@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import describe_machine
-from bench_default_model import OUTPUT, model_predictor, run_predictor
+from bench_default_model import OUTPUT, add_source_arguments, source_predictor
 
 from sunpy_magnetogan.evaluation_plots import plot_reliability
 from sunpy_magnetogan.pairs import PairStore, pair_cycle_frame
@@ -50,10 +50,7 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--dataset", type=Path, required=True)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", type=Path, help="a training run directory or checkpoint")
-    source.add_argument("--model", help="a registered model name")
+    add_source_arguments(parser)
     parser.add_argument("--cycle-frame", action="store_true", help="apply the cycle frame to any model")
     parser.add_argument("--fit-split", default="val")
     parser.add_argument("--splits", nargs="+", default=["test", "test_cycle25", "test_overlap"])
@@ -61,7 +58,7 @@ def main():
     parser.add_argument("--json", type=Path, help="write the calibration and the figures as JSON")
     args = parser.parse_args()
     print(describe_machine())
-    predict, _, use_frame = run_predictor(args.run) if args.run else model_predictor(args.model)
+    predict, _, use_frame = source_predictor(args)
     use_frame = use_frame or args.cycle_frame
     store = PairStore.open(args.dataset)
     print(f"cycle frame: {'applied' if use_frame else 'not applied'}")

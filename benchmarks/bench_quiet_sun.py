@@ -31,11 +31,16 @@ import sunpy.map
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REAL_DATA_DIR, add_strength_argument, describe_machine
-from bench_default_model import model_predictor, run_predictor, with_frame
+from bench_default_model import (
+    add_source_arguments,
+    source_predictor,
+    with_frame,
+)
 
 from sunpy_magnetogan.metrics import (
     activity_masks,
     checkerboard_ratio,
+    combine_quiet_sun_by_mu,
     disk_geometry,
     grid_geometry,
     quiet_sun_by_mu,
@@ -69,10 +74,9 @@ def score_split(store, predict_pair, split, max_pairs):
         tables.append(quiet_sun_by_mu(truth, generated, geometry, quiet, mu_edges=MU_EDGES))
         sum_gen += float(np.abs(generated[quiet]).sum())
         sum_true += float(np.abs(truth[quiet]).sum())
-    n = np.sum([t["n_pixels"] for t in tables], axis=0)
-    mean_true = np.sum([t["mean_true"].value * t["n_pixels"] for t in tables], axis=0) / n
-    mean_gen = np.sum([t["mean_generated"].value * t["n_pixels"] for t in tables], axis=0) / n
-    ratio = mean_gen / mean_true
+    combined = combine_quiet_sun_by_mu(tables)
+    mean_true, mean_gen = combined["mean_true"].value, combined["mean_generated"].value
+    ratio = combined["ratio"]
     result = {
         "pairs": len(ids),
         "patches": len(generated_patches),
@@ -130,21 +134,14 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--dataset", type=Path, required=True)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", type=Path, help="a training run directory (newest checkpoint)")
-    source.add_argument("--model", help="a registered model name")
+    add_source_arguments(parser)
     parser.add_argument("--splits", nargs="+", default=["test"], help="splits to score (default: test)")
     parser.add_argument("--max-pairs", type=int, default=40, help="at most this many pairs per split")
     add_strength_argument(parser)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
     print(describe_machine())
-    predict, _, use_frame = (
-        run_predictor(args.run)
-        if args.run
-        else model_predictor(args.model, strength=args.calibrated_strength)
-    )
+    predict, _, use_frame = source_predictor(args, strength=args.calibrated_strength)
     store = PairStore.open(args.dataset)
     predict_pair = with_frame(predict, store.grid_size, use_frame)
     results = {split: score_split(store, predict_pair, split, args.max_pairs) for split in args.splits}

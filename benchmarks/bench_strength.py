@@ -20,7 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import describe_machine
-from bench_default_model import model_predictor, run_predictor, synthetic_metrics, with_frame
+from bench_default_model import (
+    add_source_arguments,
+    source_predictor,
+    synthetic_metrics,
+    with_frame,
+)
 from bench_quiet_sun import score_split
 
 from sunpy_magnetogan.grid import ModelGrid
@@ -43,10 +48,7 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--dataset", type=Path, required=True)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", type=Path, help="a training run directory (newest checkpoint)")
-    source.add_argument("--model", help="a registered model name")
+    add_source_arguments(parser)
     parser.add_argument(
         "--fit-split", default="val", help="split the calibration is fitted on (default: val)"
     )
@@ -60,7 +62,7 @@ def main():
     parser.add_argument("--json", type=Path, help="write the calibration and the figures as JSON")
     args = parser.parse_args()
     print(describe_machine())
-    predict, _, use_frame = run_predictor(args.run) if args.run else model_predictor(args.model)
+    predict, _, use_frame = source_predictor(args)
     store = PairStore.open(args.dataset)
     predict_pair = with_frame(predict, store.grid_size, use_frame)
     mu = ModelGrid(store.grid_size).mu_array()

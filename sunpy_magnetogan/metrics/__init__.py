@@ -11,7 +11,7 @@ Physics-aware evaluation of magnetograms: flux quantities and the paper's metric
 * `flux_by_mu`, `sum_flux_by_mu`: unsigned flux of a true and a generated field in annuli
   of ``mu``, to see whether a model keeps the centre-to-limb decline of a line-of-sight
   magnetogram.
-* `checkerboard_ratio`, `quiet_sun_patches`, `quiet_sun_by_mu`: quiet-Sun checks of a
+* `checkerboard_ratio`, `quiet_sun_patches`, `quiet_sun_by_mu`, `combine_quiet_sun_by_mu`: quiet-Sun checks of a
   generated map (grid artefacts at 2 and 4 px periods, field strength from limb to centre).
 * `compare_maps` (maps) and `pair_metrics` (arrays): every metric of one pair;
   `align_maps` / `aligned_fields` validate two maps (field units, same grid and observer)
@@ -55,6 +55,7 @@ from sunpy_magnetogan.metrics.limb import MU_EDGES, flux_by_mu, sum_flux_by_mu
 from sunpy_magnetogan.metrics.quiet_sun import (
     CHECKERBOARD_PERIODS,
     checkerboard_ratio,
+    combine_quiet_sun_by_mu,
     quiet_sun_by_mu,
     quiet_sun_patches,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "check_magnetogram",
     "checkerboard_ratio",
     "clip_and_scale",
+    "combine_quiet_sun_by_mu",
     "compare_grids",
     "compare_maps",
     "disk_geometry",

@@ -18,7 +18,13 @@ from astropy.table import QTable
 
 from sunpy_magnetogan.sphere import mu_annulus_edges
 
-__all__ = ["CHECKERBOARD_PERIODS", "checkerboard_ratio", "quiet_sun_by_mu", "quiet_sun_patches"]
+__all__ = [
+    "CHECKERBOARD_PERIODS",
+    "checkerboard_ratio",
+    "combine_quiet_sun_by_mu",
+    "quiet_sun_by_mu",
+    "quiet_sun_patches",
+]
 
 #: Periods (pixels) at which a stride-2 decoder of two or more levels leaves a checkerboard.
 CHECKERBOARD_PERIODS = (2, 4)
@@ -183,8 +189,8 @@ def quiet_sun_by_mu(truth, generated, geometry, quiet, *, mu_edges=(0.2, 0.4, 0.
     -------
     `~astropy.table.QTable`
         One row per annulus: ``mu_low``, ``mu_high``, ``mean_true`` and
-        ``mean_generated`` (G), ``ratio`` (generated / true) and ``n_pixels``. To
-        combine images, weight each row's means by its ``n_pixels``.
+        ``mean_generated`` (G), ``ratio`` (generated / true) and ``n_pixels``. Combine
+        the tables of many images with `combine_quiet_sun_by_mu`.
 
     Examples
     --------
@@ -222,5 +228,70 @@ def quiet_sun_by_mu(truth, generated, geometry, quiet, *, mu_edges=(0.2, 0.4, 0.
             "mean_generated": u.Quantity(mean_gen, u.G),
             "ratio": np.array(ratio),
             "n_pixels": np.array(n),
+        }
+    )
+
+
+def combine_quiet_sun_by_mu(tables):
+    """
+    Combine the `quiet_sun_by_mu` tables of several images.
+
+    Parameters
+    ----------
+    tables : iterable of `~astropy.table.QTable`
+        Tables of `quiet_sun_by_mu` with the same annuli.
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        The same columns: the means weighted by each image's pixel count (an annulus
+        without pixels in an image does not count), ``n_pixels`` summed, ``ratio`` that of
+        the combined means.
+
+    Raises
+    ------
+    ValueError
+        If there is no table, or the tables have different annuli.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import combine_quiet_sun_by_mu, grid_geometry, quiet_sun_by_mu
+    >>> geometry = grid_geometry(128)
+    >>> truth = np.where(geometry.on_disk, 20.0 * geometry.mu, np.nan)
+    >>> tables = [quiet_sun_by_mu(truth, f * truth, geometry, geometry.on_disk) for f in (0.5, 1.5)]
+    >>> [round(float(r), 2) for r in combine_quiet_sun_by_mu(tables)["ratio"]]
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    tables = list(tables)
+    if not tables:
+        raise ValueError("no quiet_sun_by_mu table to combine")
+    first = tables[0]
+    for table in tables[1:]:
+        if not (
+            np.array_equal(table["mu_low"], first["mu_low"])
+            and np.array_equal(table["mu_high"], first["mu_high"])
+        ):
+            raise ValueError("the quiet_sun_by_mu tables have different annuli")
+    n = np.sum([t["n_pixels"] for t in tables], axis=0)
+
+    def weighted(name):
+        total = np.sum(
+            [np.where(t["n_pixels"] > 0, t[name].value * t["n_pixels"], 0.0) for t in tables], axis=0
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+    mean_true, mean_gen = weighted("mean_true"), weighted("mean_generated")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(mean_true > 0, mean_gen / mean_true, np.nan)
+    return QTable(
+        {
+            "mu_low": np.array(first["mu_low"]),
+            "mu_high": np.array(first["mu_high"]),
+            "mean_true": u.Quantity(mean_true, u.G),
+            "mean_generated": u.Quantity(mean_gen, u.G),
+            "ratio": ratio,
+            "n_pixels": n,
         }
     )
