@@ -6,7 +6,7 @@ plage decay, complex regions and the quiet-Sun network) is observed every 12 h f
 days by an SDO-like observer and a farside observer (Stonyhurst longitude 180 deg), with
 synthetic HMI-like magnetograms of 192 px. Its active regions are detected, attributed to
 the truth (`attribute_detections`), tracked and scored (`score_tracking`; definitions in
-`sunpy_magnetogan.evaluation.tracking`). ``benchmarks/bench_tracking.py`` prints the same
+`sunpy_magnetogan.evaluation.track_scoring`). ``benchmarks/bench_tracking.py`` prints the same
 numbers for the full 28-day sequences of `BENCHMARK_SERIES` and more seeds.
 """
 

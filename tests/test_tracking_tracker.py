@@ -417,6 +417,22 @@ def first_detection(time, *, lat=10 * u.deg, size=96):
     return detect_active_regions(magnetogram_map([Bipole(L0(time), lat)], earth_observer(time), size=size))
 
 
+def returns_at_prediction(tracker, last_seen, time, n_tracks):
+    """
+    Update ``tracker`` with `observed_at_prediction` at ``time`` and check the track count:
+    with 2, the track last seen at ``last_seen`` has ended and a new one is active.
+
+    Returns the track table.
+    """
+    tracker.update(observed_at_prediction(tracker, time))
+    tracks = tracker.tracks
+    assert len(tracks) == n_tracks
+    if n_tracks == 2:
+        assert list(tracks["status"]) == ["ended", "active"]
+        assert tracks["last_time"][0] == last_seen
+    return tracks
+
+
 @pytest.mark.parametrize(
     ("gap", "max_unseen", "n_tracks"),
     [
@@ -432,12 +448,8 @@ def test_stale_tracks_end_before_matching(gap, max_unseen, n_tracks):
     tracker = ActiveRegionTracker(max_unseen=max_unseen)
     tracker.update(first_detection(start))
     later = start + gap
-    tracker.update(observed_at_prediction(tracker, later))
-    tracks = tracker.tracks
-    assert len(tracks) == n_tracks
+    tracks = returns_at_prediction(tracker, start, later, n_tracks)
     if n_tracks == 2:
-        assert list(tracks["status"]) == ["ended", "active"]
-        assert tracks["last_time"][0] == start
         assert tracks["first_time"][1] == later
         assert list(tracks["n_detections"]) == [1, 1]
         assert tracks["parent"][1] == 0
@@ -457,13 +469,7 @@ def test_max_gap_is_honoured_when_the_next_detection_comes_late(back_after, n_tr
     assert len(empty) == 0
     tracker.update(empty)
     assert tracker.tracks["status"][0] == "active"
-    later = start + back_after
-    tracker.update(observed_at_prediction(tracker, later))
-    tracks = tracker.tracks
-    assert len(tracks) == n_tracks
-    if n_tracks == 2:
-        assert list(tracks["status"]) == ["ended", "active"]
-        assert tracks["last_time"][0] == start
+    returns_at_prediction(tracker, start, start + back_after, n_tracks)
 
 
 def test_track_detections_ends_a_track_across_a_gap_of_years():

@@ -13,7 +13,10 @@ Evaluation: generated magnetograms and tracks scored against the truth.
   (`~sunpy_magnetogan.evaluation.activity.evaluate_activity`);
 - `sunpy_magnetogan.evaluation.tracking` (imported on its own: it loads the synthetic Sun
   and the generator): active-region detection and tracking scored against the ground truth
-  of the synthetic Sun (``track_synthetic_sun``, ``score_tracking``).
+  of the synthetic Sun (``track_synthetic_sun``, ``score_tracking``), which re-exports
+  the steps that live in modules of their own: ``synthetic_views`` (the magnetograms from
+  the Earth and the far side), ``attribution`` (detections to truth regions) and
+  ``track_scoring`` (the scores and their definitions).
 
 The tracking library (`sunpy_magnetogan.tracking`) itself knows nothing of the synthetic Sun
 or of the generator; this package brings the three together.

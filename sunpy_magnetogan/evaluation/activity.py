@@ -29,7 +29,13 @@ import numpy as np
 
 from sunpy_magnetogan.data.inputs import SYNTHETIC_PREPARATION, prepare_input_map
 from sunpy_magnetogan.grid import ModelGrid
-from sunpy_magnetogan.metrics import MetricSettings, activity_masks, grid_geometry, pair_metrics
+from sunpy_magnetogan.metrics import (
+    METRIC_NAMES,
+    MetricSettings,
+    activity_masks,
+    grid_geometry,
+    pair_metrics,
+)
 from sunpy_magnetogan.preprocess import prepare_magnetogram_map
 from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi, observe_pair
 from sunpy_magnetogan.synthetic.euv import euv304_from_magnetogram
@@ -60,6 +66,10 @@ ACTIVITY_KEYS = (
     "qs_generated",
     "qs_ratio",
 )
+
+#: The `pair_metrics` values a row of `evaluate_activity` keeps: those of `ACTIVITY_KEYS`,
+#: and ``r2_qs``.
+_PAIR_METRIC_KEYS = (*(key for key in ACTIVITY_KEYS if key in METRIC_NAMES), "r2_qs")
 
 
 def quiet_sun_mean_field(truth, generated, geometry, *, mask=None, settings=None):
@@ -217,17 +227,7 @@ def evaluate_activity(predict, samples, *, size=512, npix=None, euv_normalizatio
         qs_true, qs_gen = quiet_sun_mean_field(truth, generated, geometry, mask=disk)
         row = {"bin": sample.bin, "name": sample.name, "seed": sample.seed, "date": sample.time.isot}
         row["rate"] = sample.rate
-        for key in (
-            "flux_true",
-            "flux_generated",
-            "cc",
-            "cc_binned",
-            "r1",
-            "r2",
-            "rmse_ssim",
-            "psnr",
-            "r2_qs",
-        ):
+        for key in _PAIR_METRIC_KEYS:
             row[key] = _scalar(metrics[key])
         row["flux_ratio"] = row["flux_generated"] / row["flux_true"] if row["flux_true"] > 0 else np.nan
         row["qs_true"], row["qs_generated"] = qs_true, qs_gen

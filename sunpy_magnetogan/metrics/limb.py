@@ -23,7 +23,7 @@ from astropy.table import QTable
 from sunpy_magnetogan.metrics.flux import DEFAULT_THRESHOLD, flux_from_arrays
 from sunpy_magnetogan.sphere import mu_annulus_edges
 
-__all__ = ["MU_EDGES", "flux_by_mu", "sum_flux_by_mu"]
+__all__ = ["MU_EDGES", "check_same_annuli", "flux_by_mu", "sum_flux_by_mu"]
 
 #: Default annuli of `flux_by_mu`: ``mu`` from the limb zone (0.1 - 0.3) to disk centre.
 MU_EDGES = (0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
@@ -128,16 +128,47 @@ def sum_flux_by_mu(tables):
     tables = list(tables)
     if not tables:
         raise ValueError("no flux_by_mu table to add up")
+    check_same_annuli(tables, "flux_by_mu")
     total = tables[0].copy()
     for table in tables[1:]:
-        if not (
-            np.array_equal(table["mu_low"], total["mu_low"])
-            and np.array_equal(table["mu_high"], total["mu_high"])
-        ):
-            raise ValueError("the flux_by_mu tables have different annuli")
         for name in ("flux_true", "flux_generated", "n_pixels"):
             total[name] += table[name]
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = (total["flux_generated"] / total["flux_true"]).to_value(u.one)
     total["ratio"] = np.where(total["flux_true"] > 0 * u.Mx, ratio, np.nan)
     return total
+
+
+def check_same_annuli(tables, kind):
+    """
+    Check that tables of values per ``mu`` annulus all have the same annuli.
+
+    Parameters
+    ----------
+    tables : list of `~astropy.table.QTable`
+        Tables with the ``mu_low`` and ``mu_high`` columns of `flux_by_mu` (or of
+        `~sunpy_magnetogan.metrics.quiet_sun_by_mu`).
+    kind : str
+        What made the tables, for the error message.
+
+    Raises
+    ------
+    ValueError
+        If a table's annuli differ from the first table's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.metrics import flux_by_mu, grid_geometry
+    >>> from sunpy_magnetogan.metrics.limb import check_same_annuli
+    >>> geometry = grid_geometry(64)
+    >>> field = np.where(np.isfinite(geometry.mu), 300.0, np.nan)
+    >>> check_same_annuli([flux_by_mu(field, field, geometry)] * 2, "flux_by_mu")
+    """
+    first = tables[0]
+    for table in tables[1:]:
+        if not (
+            np.array_equal(table["mu_low"], first["mu_low"])
+            and np.array_equal(table["mu_high"], first["mu_high"])
+        ):
+            raise ValueError(f"the {kind} tables have different annuli")

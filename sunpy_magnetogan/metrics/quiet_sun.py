@@ -16,6 +16,7 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
+from sunpy_magnetogan.metrics.limb import check_same_annuli
 from sunpy_magnetogan.sphere import mu_annulus_edges
 
 __all__ = [
@@ -266,13 +267,8 @@ def combine_quiet_sun_by_mu(tables):
     tables = list(tables)
     if not tables:
         raise ValueError("no quiet_sun_by_mu table to combine")
+    check_same_annuli(tables, "quiet_sun_by_mu")
     first = tables[0]
-    for table in tables[1:]:
-        if not (
-            np.array_equal(table["mu_low"], first["mu_low"])
-            and np.array_equal(table["mu_high"], first["mu_high"])
-        ):
-            raise ValueError("the quiet_sun_by_mu tables have different annuli")
     n = np.sum([t["n_pixels"] for t in tables], axis=0)
 
     def weighted(name):
