@@ -26,7 +26,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import describe_machine, print_table
+
+from tests.helpers_models import save_model
 
 
 def make_inputs(directory, n_files, npix):
@@ -45,27 +48,20 @@ def make_inputs(directory, n_files, npix):
 
 
 def weights_file(directory):
-    from sunpy_magnetogan.grid import ModelGrid
     from sunpy_magnetogan.nn import init_weights
-    from sunpy_magnetogan.normalization import EUVNormalization
     from sunpy_magnetogan.training import get_preset
-    from sunpy_magnetogan.weights import save_weights
 
     model_config, train_config = get_preset("default")
     generator, _ = model_config.build(train_config.normalization)
     init_weights(generator, generator=torch.Generator().manual_seed(0))
-    card = {
-        "name": "bench-archive-default",
-        "architecture": model_config.to_dict(),
-        "normalization": {
-            "magnetogram": train_config.normalization.to_dict(),
-            "euv": EUVNormalization().to_dict(),
-            "grid": ModelGrid(model_config.image_size).to_dict(),
-        },
-    }
     path = Path(directory) / "bench-archive-default.safetensors"
-    save_weights(generator.state_dict(), path, card=card)
-    return path
+    return save_model(
+        generator,
+        model_config,
+        path,
+        name="bench-archive-default",
+        magnetogram_normalization=train_config.normalization,
+    )
 
 
 def main():

@@ -50,7 +50,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import describe_machine, print_table
+
+from tests.helpers_models import save_model
 
 #: Seconds per 512 px generation of a public single-scale pix2pix on a 2-core CPU (issue 10).
 PIX2PIX_REFERENCE_S = 0.37
@@ -103,11 +106,9 @@ def matmul_rate(device, *, dtype=torch.float32, size=2048, repeat=7):
 
 def _register_random_model(preset, directory):
     """Save and register (this process only) a random-weights model of a preset."""
-    from sunpy_magnetogan.grid import ModelGrid
     from sunpy_magnetogan.nn import init_weights
-    from sunpy_magnetogan.normalization import EUVNormalization
     from sunpy_magnetogan.training import get_preset
-    from sunpy_magnetogan.weights import register_model, save_weights
+    from sunpy_magnetogan.weights import register_model
 
     model_config, train_config = get_preset(preset)
     generator, _ = model_config.build(train_config.normalization)
@@ -118,17 +119,8 @@ def _register_random_model(preset, directory):
             layer.running_mean.uniform_(-0.1, 0.1, generator=gen)
             layer.running_var.uniform_(0.5, 2.0, generator=gen)
     name = f"bench-{preset}"
-    card = {
-        "name": name,
-        "architecture": model_config.to_dict(),
-        "normalization": {
-            "magnetogram": train_config.normalization.to_dict(),
-            "euv": EUVNormalization().to_dict(),
-            "grid": ModelGrid(model_config.image_size).to_dict(),
-        },
-    }
     path = Path(directory) / f"{name}.safetensors"
-    save_weights(generator.state_dict(), path, card=card)
+    save_model(generator, model_config, path, name=name, magnetogram_normalization=train_config.normalization)
     register_model(path, name=name, overwrite=True)
     return name, model_config
 

@@ -29,6 +29,7 @@ __all__ = [
     "magnetogram_path",
     "resolve_device",
     "sha256_file",
+    "shared_outputs",
 ]
 
 
@@ -301,3 +302,34 @@ def magnetogram_path(output_dir, label):
             stem = stem[: -len(suffix)]
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
     return output_dir / f"{safe}_magnetogram.fits"
+
+
+def shared_outputs(outputs):
+    """
+    The output files that several inputs would write, so that a batch can refuse them.
+
+    Parameters
+    ----------
+    outputs : iterable of (pathlib.Path, object)
+        ``(output path, shown)`` per input, in input order: the file its result goes to
+        (see `magnetogram_path`) and how messages show the input.
+
+    Returns
+    -------
+    dict
+        ``{output path: [shown, ...]}`` for every output path that two or more inputs
+        share, in input order; empty when all outputs are distinct.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from sunpy_magnetogan._io import magnetogram_path, shared_outputs
+    >>> names = ["a/x.fits", "b/x.jp2", "c/y.fits"]
+    >>> clashes = shared_outputs((magnetogram_path(Path("out"), n), n) for n in names)
+    >>> {out.name: shown for out, shown in clashes.items()}
+    {'x_magnetogram.fits': ['a/x.fits', 'b/x.jp2']}
+    """
+    by_output = {}
+    for out, shown in outputs:
+        by_output.setdefault(out, []).append(shown)
+    return {out: shown for out, shown in by_output.items() if len(shown) > 1}

@@ -54,7 +54,7 @@ from sunpy_magnetogan._archive_manifest import (
     utc_now,
     verify_output,
 )
-from sunpy_magnetogan._io import atomic_path, magnetogram_path
+from sunpy_magnetogan._io import atomic_path, magnetogram_path, shared_outputs
 from sunpy_magnetogan.exceptions import ArchiveError
 from sunpy_magnetogan.generate import generate_magnetogram, load_model
 from sunpy_magnetogan.validation import read_map
@@ -345,10 +345,7 @@ def generate_archive(
     files = collect_inputs(inputs)
     output_dir = Path(output_dir).expanduser().absolute()
     outputs = [magnetogram_path(output_dir, path.name) for path in files]
-    by_output = {}
-    for path, out in zip(files, outputs, strict=True):
-        by_output.setdefault(out, []).append(path)
-    clashes = {out: paths for out, paths in by_output.items() if len(paths) > 1}
+    clashes = shared_outputs(zip(outputs, files, strict=True))
     if clashes:
         out, paths = next(iter(clashes.items()))
         raise ArchiveError(

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from sunpy_magnetogan._io import magnetogram_path, resolve_device
+from sunpy_magnetogan._io import magnetogram_path, resolve_device, shared_outputs
 from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.data.inputs import InputPreparation, prepare_input_map
 from sunpy_magnetogan.exceptions import BatchError, MagnetoGANError, OutputPathError
@@ -454,10 +454,7 @@ def _iter_inputs(inputs):
 
 def _check_distinct_outputs(output_dir, items):
     """Refuse two inputs that would write the same output file (e.g. ``a/x.fits``, ``b/x.jp2``)."""
-    by_output = {}
-    for label, shown, _ in items:
-        by_output.setdefault(magnetogram_path(output_dir, label), []).append(shown)
-    clashes = {out: shown for out, shown in by_output.items() if len(shown) > 1}
+    clashes = shared_outputs((magnetogram_path(output_dir, label), shown) for label, shown, _ in items)
     if clashes:
         out, shown = next(iter(clashes.items()))
         raise OutputPathError(

@@ -1,5 +1,6 @@
 """Archive-scale generation on a Dask cluster: outputs, manifest, restarts, a killed worker."""
 
+import functools
 import json
 import os
 import signal
@@ -29,6 +30,7 @@ from sunpy_magnetogan.generate import generate_magnetogram, load_model
 from sunpy_magnetogan.mapsource import MagnetoGANMap
 
 from .helpers_maps import make_test_map
+from .helpers_models import save_model
 
 
 @pytest.fixture(scope="module")
@@ -36,27 +38,21 @@ def weights_file(tmp_path_factory):
     """A compact (128 px) pyramid with random weights as a safetensors file + card."""
     import torch
 
-    from sunpy_magnetogan.grid import ModelGrid
     from sunpy_magnetogan.nn import init_weights
-    from sunpy_magnetogan.normalization import EUVNormalization
     from sunpy_magnetogan.training import get_preset
-    from sunpy_magnetogan.weights import save_weights
 
     model_config, train_config = get_preset("compact")
     generator, _ = model_config.build()
     init_weights(generator, generator=torch.Generator().manual_seed(0))
-    card = {
-        "name": "archive-test-model",
-        "architecture": model_config.to_dict(),
-        "normalization": {
-            "magnetogram": train_config.normalization.to_dict(),
-            "euv": EUVNormalization().to_dict(),
-            "grid": ModelGrid(128).to_dict(),
-        },
-    }
     path = tmp_path_factory.mktemp("weights") / "archive-test.safetensors"
-    save_weights(generator.state_dict(), path, card=card)
-    return path
+    return save_model(
+        generator,
+        model_config,
+        path,
+        name="archive-test-model",
+        magnetogram_normalization=train_config.normalization,
+        grid_size=128,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +133,8 @@ def test_archive_run_writes_maps_and_manifest_and_resumes(cluster, input_dir, we
     broken = tmp_path / "broken.fits"
     broken.write_bytes(b"SIMPLE  = this is not a FITS file")
     out = tmp_path / "out"
-    records = generate_archive(
+    run_archive = functools.partial(
+        generate_archive,
         [*inputs, broken],
         out,
         model=weights_file,
@@ -145,6 +142,7 @@ def test_archive_run_writes_maps_and_manifest_and_resumes(cluster, input_dir, we
         retries=0,
         progress=False,
     )
+    records = run_archive()
     assert [r.status for r in records] == ["done"] * 4 + ["failed"]
     assert "CorruptFileError" in records[-1].error
     assert "broken.fits" in records[-1].error
@@ -166,14 +164,7 @@ def test_archive_run_writes_maps_and_manifest_and_resumes(cluster, input_dir, we
     # A second run skips the valid outputs, remakes a damaged one and retries the failure.
     damaged = out / "aia304_1_magnetogram.fits"
     damaged.write_bytes(damaged.read_bytes()[:5000])
-    again = generate_archive(
-        [*inputs, broken],
-        out,
-        model=weights_file,
-        scheduler=cluster.scheduler_address,
-        retries=0,
-        progress=False,
-    )
+    again = run_archive()
     assert [r.status for r in again] == ["skipped", "done", "skipped", "skipped", "failed"]
     assert verify_output(damaged)
     assert len(read_manifest(out)) == 10

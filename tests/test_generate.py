@@ -19,6 +19,7 @@ from sunpy_magnetogan.grid import ModelGrid, disk_mask
 from sunpy_magnetogan.mapsource import MagnetoGANMap
 
 from .helpers_maps import make_observer, make_test_map
+from .helpers_models import generate_batch_until_error
 
 
 def test_output_map_is_a_magnetogram_of_the_input_observer(tiny_model):
@@ -133,30 +134,21 @@ def _good_bad_good(tmp_path):
 def test_batch_keeps_the_good_results_around_a_failure(tiny_model, tmp_path):
     # One batch holds good, corrupt, good: both good maps are written, the failure reported at the end.
     inputs = _good_bad_good(tmp_path)
-    out_dir = tmp_path / "out"
-    results = []
-    with pytest.raises(BatchError) as info:
-        results.extend(  # keeps what was yielded before the error
-            generate_magnetograms(
-                inputs, model=tiny_model, device="cpu", batch_size=4, output_dir=out_dir, progress=False
-            )
-        )
+    error, results, written = generate_batch_until_error(
+        inputs, tiny_model, tmp_path / "out", BatchError, batch_size=4
+    )
     assert len(results) == 2
-    assert sorted(p.name for p in out_dir.iterdir()) == ["good_1_magnetogram.fits", "good_2_magnetogram.fits"]
-    assert [label for label, _ in info.value.failures] == [str(inputs[1]), str(inputs[3])]
-    assert "is a directory" in str(info.value.failures[1][1])
+    assert written == ["good_1_magnetogram.fits", "good_2_magnetogram.fits"]
+    assert [label for label, _ in error.failures] == [str(inputs[1]), str(inputs[3])]
+    assert "is a directory" in str(error.failures[1][1])
 
 
 def test_batch_stops_at_the_first_failure_after_writing_the_good_ones(tiny_model, tmp_path):
     inputs = _good_bad_good(tmp_path)
-    out_dir = tmp_path / "out"
-    with pytest.raises(CorruptFileError, match="bad.fits"):
-        list(
-            generate_magnetograms(
-                inputs, model=tiny_model, device="cpu", output_dir=out_dir, progress=False, on_error="raise"
-            )
-        )
-    assert [p.name for p in out_dir.iterdir()] == ["good_1_magnetogram.fits"]
+    _, _, written = generate_batch_until_error(
+        inputs, tiny_model, tmp_path / "out", CorruptFileError, match="bad.fits", on_error="raise"
+    )
+    assert written == ["good_1_magnetogram.fits"]
 
 
 def test_outputs_that_would_collide_are_refused_before_any_work(tiny_model, tmp_path):

@@ -10,6 +10,7 @@ import sunpy.map
 
 from sunpy_magnetogan.data.inputs import prepare_input_map
 from sunpy_magnetogan.exceptions import (
+    BatchError,
     ImpossibleGeometryError,
     InvalidDataError,
     InvalidUnitError,
@@ -23,6 +24,7 @@ from sunpy_magnetogan.sample import SAMPLE_AIA304
 from sunpy_magnetogan.validation import validate_euv_map
 
 from .helpers_maps import make_test_map
+from .helpers_models import generate_batch_until_error
 
 
 @pytest.fixture(scope="module")
@@ -139,34 +141,26 @@ def _hostile_files(directory):
 
 
 def test_hostile_files_in_a_batch_are_reported_and_skipped(tiny_model, tmp_path):
-    from sunpy_magnetogan.exceptions import BatchError
-    from sunpy_magnetogan.generate import generate_magnetograms
-
-    inputs = _hostile_files(tmp_path)
-    out_dir = tmp_path / "out"
-    with pytest.raises(BatchError) as info:
-        list(
-            generate_magnetograms(inputs, model=tiny_model, device="cpu", output_dir=out_dir, progress=False)
-        )
-    assert sorted(p.name for p in out_dir.iterdir()) == ["good_1_magnetogram.fits", "good_2_magnetogram.fits"]
-    failures = {label.rsplit("/", 1)[-1]: type(error) for label, error in info.value.failures}
+    batch_error, _, written = generate_batch_until_error(
+        _hostile_files(tmp_path), tiny_model, tmp_path / "out", BatchError
+    )
+    assert written == ["good_1_magnetogram.fits", "good_2_magnetogram.fits"]
+    failures = {label.rsplit("/", 1)[-1]: type(error) for label, error in batch_error.failures}
     assert failures == {
         "inside.fits": ImpossibleGeometryError,
         "gauss.fits": InvalidUnitError,
         "tiny.fits": LowResolutionError,
     }
-    assert "3 input(s) failed (2 generated)" in str(info.value)
+    assert "3 input(s) failed (2 generated)" in str(batch_error)
 
 
 def test_hostile_file_stops_a_batch_by_option_keeping_what_was_written(tiny_model, tmp_path):
-    from sunpy_magnetogan.generate import generate_magnetograms
-
-    inputs = _hostile_files(tmp_path)
-    out_dir = tmp_path / "out"
-    with pytest.raises(ImpossibleGeometryError, match="inside the Sun"):
-        list(
-            generate_magnetograms(
-                inputs, model=tiny_model, device="cpu", output_dir=out_dir, progress=False, on_error="raise"
-            )
-        )
-    assert [p.name for p in out_dir.iterdir()] == ["good_1_magnetogram.fits"]
+    _, _, written = generate_batch_until_error(
+        _hostile_files(tmp_path),
+        tiny_model,
+        tmp_path / "out",
+        ImpossibleGeometryError,
+        match="inside the Sun",
+        on_error="raise",
+    )
+    assert written == ["good_1_magnetogram.fits"]

@@ -10,6 +10,8 @@ done, 1 when some failed (listed in ``OUT/manifest.jsonl``).
 import logging
 from pathlib import Path
 
+from sunpy_magnetogan.cli.generate import add_precision_argument
+
 __all__ = ["add_parser", "run"]
 
 log = logging.getLogger(__name__)
@@ -61,9 +63,7 @@ def add_parser(subparsers):
     )
     parser.add_argument("--retries", type=int, default=2, help="retries of a failing file (default: 2)")
     parser.add_argument("--device", default="cpu", help="torch device of the workers (default: cpu)")
-    parser.add_argument(
-        "--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"], help="inference precision"
-    )
+    add_precision_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 

@@ -59,35 +59,15 @@ def add_parser(subparsers):
         default="raise",
         help="on-disk NaNs: error (default) or omit",
     )
-    parser.add_argument(
-        "--mu-min",
-        type=float,
-        default=METRIC_DEFAULTS["mu_min"],
-        help="limb cut-off on mu (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=METRIC_DEFAULTS["threshold"],
-        help="noise threshold on |B_los| for fluxes, in G (default: %(default)s)",
-    )
+    _add_metric_option(parser, "mu_min", "limb cut-off on mu")
+    _add_metric_option(parser, "threshold", "noise threshold on |B_los| for fluxes, in G")
     parser.add_argument(
         "--radial-correction",
         action="store_true",
         help="fluxes of B_los/mu instead of B_los (area-corrected)",
     )
-    parser.add_argument(
-        "--saturation",
-        type=float,
-        default=METRIC_DEFAULTS["saturation"],
-        help="clip field for RMSE/SSIM/PSNR, in G (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--bin-size",
-        type=int,
-        default=METRIC_DEFAULTS["bin_size"],
-        help="block size of the binned CC (default: %(default)s)",
-    )
+    _add_metric_option(parser, "saturation", "clip field for RMSE/SSIM/PSNR, in G")
+    _add_metric_option(parser, "bin_size", "block size of the binned CC")
     parser.add_argument(
         "--figures",
         type=int,
@@ -97,6 +77,17 @@ def add_parser(subparsers):
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
+
+
+def _add_metric_option(parser, name, help):
+    """The option ``--NAME`` of a `METRIC_DEFAULTS` setting, of the type of its default."""
+    default = METRIC_DEFAULTS[name]
+    parser.add_argument(
+        "--" + name.replace("_", "-"),
+        type=type(default),
+        default=default,
+        help=f"{help} (default: %(default)s)",
+    )
 
 
 def build_pairs(args):

@@ -16,6 +16,11 @@ log = logging.getLogger(__name__)
 def add_arguments(parser):
     parser.add_argument("--model", default="default", help="registered model name (default: %(default)s)")
     parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA when available)")
+    add_precision_argument(parser)
+
+
+def add_precision_argument(parser):
+    """The ``--precision`` option of the commands that run the model (``generate``, ``demo``, ``archive``)."""
     parser.add_argument(
         "--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"], help="inference precision"
     )
