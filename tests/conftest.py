@@ -83,10 +83,10 @@ def tiny_model_file(tmp_path_factory):
     """Weights file of a 128 px compact pyramid with random weights (made once)."""
     import torch
 
-    from sunpy_magnetogan.grid import ModelGrid
-    from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
+    from sunpy_magnetogan.normalization import MagnetogramNormalization
     from sunpy_magnetogan.training import get_preset, merge_config
-    from sunpy_magnetogan.weights import save_weights
+
+    from .helpers_models import save_model
 
     torch.manual_seed(0)
     model_config, _ = get_preset("compact")
@@ -94,17 +94,10 @@ def tiny_model_file(tmp_path_factory):
     # so that the inference speed paths for them (MatmulConvTranspose2d) stay exercised.
     model_config = merge_config(model_config, {"generator_kwargs": {"upsample": "transpose"}})
     generator, _ = model_config.build()
-    card = {
-        "name": TINY_MODEL,
-        "architecture": model_config.to_dict(),
-        "normalization": {
-            "magnetogram": MagnetogramNormalization().to_dict(),
-            "euv": EUVNormalization().to_dict(),
-            "grid": ModelGrid(128).to_dict(),
-        },
-    }
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
-    save_weights(generator.state_dict(), path, card=card)
+    save_model(
+        generator, model_config, path, name=TINY_MODEL, magnetogram_normalization=MagnetogramNormalization()
+    )
     return path
 
 

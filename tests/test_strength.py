@@ -9,11 +9,13 @@ from sunpy_magnetogan.exceptions import MagnetoGANError
 from sunpy_magnetogan.generate import generate_magnetogram, load_model
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.metrics import grid_geometry, quiet_sun_by_mu
-from sunpy_magnetogan.normalization import EUVNormalization, MagnetogramNormalization
+from sunpy_magnetogan.normalization import MagnetogramNormalization
 from sunpy_magnetogan.sample import SAMPLE_AIA304
 from sunpy_magnetogan.strength import StrengthCalibration, fit_strength_calibration
 from sunpy_magnetogan.training import get_preset
-from sunpy_magnetogan.weights import register_model, save_weights, unregister_model
+from sunpy_magnetogan.weights import register_model, unregister_model
+
+from .helpers_models import save_model
 
 
 def _shrunk_model_pairs(n=3, size=96, seed=0):
@@ -79,18 +81,14 @@ def calibrated_tiny_model(tmp_path):
         mu_centres=(0.5,), generated_quantiles=((0.0, 1.0, 1e4),), true_quantiles=((0.0, 2.0, 2e4),), pixels=1
     )
     # The table maps |B| -> 2 |B| on (0, 1e4) G, and keeps that ratio above.
-    card = {
-        "name": "strength-tiny",
-        "architecture": config.to_dict(),
-        "normalization": {
-            "magnetogram": MagnetogramNormalization().to_dict(),
-            "euv": EUVNormalization().to_dict(),
-            "grid": ModelGrid(128).to_dict(),
-        },
-        "calibration": {"strength": doubling.to_dict()},
-    }
-    path = tmp_path / "strength-tiny.safetensors"
-    save_weights(generator.state_dict(), path, card=card)
+    path = save_model(
+        generator,
+        config,
+        tmp_path / "strength-tiny.safetensors",
+        name="strength-tiny",
+        magnetogram_normalization=MagnetogramNormalization(),
+        calibration={"strength": doubling.to_dict()},
+    )
     register_model(path, name="strength-tiny", persist=False, overwrite=True)
     yield "strength-tiny"
     unregister_model("strength-tiny")
