@@ -36,6 +36,7 @@ from sunpy_magnetogan.data.quality import (
     QualityReport,
     assess_quality,
     check_quality,
+    euvi_missing_blocks,
 )
 from sunpy_magnetogan.exceptions import DataFetchError, InvalidDataError
 from sunpy_magnetogan.helioviewer import is_helioviewer_product
@@ -370,9 +371,8 @@ def calibrate_euvi_map(smap, *, subtract_bias=True, normalize_exposure=True):
     meta = smap.meta.copy()
     data = np.array(smap.data, dtype=np.float32)
     already = smap.unit is not None and _per_second(smap.unit)
-    nmissing = int(float(meta.get("nmissing", 0) or 0))
-    if nmissing > 0:
-        missing = ~np.isfinite(data) | (data <= 0)
+    nmissing, missing = euvi_missing_blocks(smap)
+    if missing is not None:
         data[missing] = np.nan
         steps["missing_blocks"] = f"done ({nmissing} blocks, {int(missing.sum())} pixels set to NaN)"
     else:

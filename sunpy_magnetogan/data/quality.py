@@ -27,6 +27,7 @@ __all__ = [
     "QualityReport",
     "assess_quality",
     "check_quality",
+    "euvi_missing_blocks",
 ]
 
 #: Meaning of the bits of the ``QUALITY`` keyword of AIA level-1 images (bit number ->
@@ -227,13 +228,45 @@ def _keyword(meta, key):
     return None if value is None else str(value).strip().upper()
 
 
-def _euvi_missing_fraction(smap):
+def euvi_missing_blocks(smap):
+    """
+    The pixels of the missing telemetry blocks of a STEREO/SECCHI EUVI image.
+
+    Level-0.5 SECCHI images fill missing telemetry blocks with zeros and count them in the
+    ``NMISSING`` keyword; where it is positive, the non-positive and non-finite pixels are
+    the missing ones.
+
+    Parameters
+    ----------
+    smap : `~sunpy.map.sources.EUVIMap`
+
+    Returns
+    -------
+    nmissing : int
+        ``NMISSING`` (0 when absent).
+    mask : numpy.ndarray or None
+        bool, shape of the data: True on missing pixels; None when ``nmissing`` is 0.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_magnetogan.data.quality import euvi_missing_blocks
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, observe_euvi, stereo_observer
+    >>> time = "2014-02-05T12:00"
+    >>> euvi = observe_euvi(SyntheticSun(1003), time, stereo_observer(time, -120 * u.deg), npix=128)
+    >>> euvi_missing_blocks(euvi)
+    (0, None)
+    """
     nmissing = int(float(smap.meta.get("nmissing", 0) or 0))
     if nmissing <= 0:
-        return 0.0
+        return 0, None
     data = np.asarray(smap.data)
-    # Level-0.5 SECCHI images fill missing telemetry blocks with zeros.
-    return float(np.count_nonzero(~np.isfinite(data) | (data <= 0)) / data.size)
+    return nmissing, ~np.isfinite(data) | (data <= 0)
+
+
+def _euvi_missing_fraction(smap):
+    _, mask = euvi_missing_blocks(smap)
+    return 0.0 if mask is None else float(np.count_nonzero(mask) / mask.size)
 
 
 def assess_quality(smap, *, policy=None):
