@@ -121,10 +121,8 @@ class PrepareReport:
 
     Examples
     --------
-    >>> import sunpy.map
-    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
-    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
     >>> from sunpy_magnetogan.data import PairInput, prepare_pairs
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
     >>> from sunpy_magnetogan.pairs import PairStore
     >>> store = PairStore.create(tmp_path / "pairs", grid_size=128)
     >>> report = prepare_pairs([PairInput("sample", "train", SAMPLE_AIA304, SAMPLE_HMI)], store)
@@ -200,10 +198,8 @@ def prepare_pairs(
 
     Examples
     --------
-    >>> import sunpy.map
-    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
-    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
     >>> from sunpy_magnetogan.data import PairInput, prepare_pairs
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
     >>> from sunpy_magnetogan.pairs import PairStore
     >>> store = PairStore.create(tmp_path / "pairs", grid_size=128)
     >>> report = prepare_pairs([PairInput("sample", "train", SAMPLE_AIA304, SAMPLE_HMI)], store)
@@ -283,10 +279,8 @@ def reference_from_store(store, *, split="train", levels=DEFAULT_LEVELS):
 
     Examples
     --------
-    >>> import sunpy.map
-    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
-    >>> aia, hmi = sunpy.map.Map(SAMPLE_AIA304), sunpy.map.Map(SAMPLE_HMI)
     >>> from sunpy_magnetogan.data import PairInput, prepare_pairs
+    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
     >>> from sunpy_magnetogan.pairs import PairStore
     >>> store = PairStore.create(tmp_path / "pairs", grid_size=128)
     >>> report = prepare_pairs([PairInput("sample", "train", SAMPLE_AIA304, SAMPLE_HMI)], store)
