@@ -121,13 +121,10 @@ class PrepareReport:
 
     Examples
     --------
-    >>> from sunpy_magnetogan.data import PairInput, prepare_pairs
-    >>> from sunpy_magnetogan.sample import SAMPLE_AIA304, SAMPLE_HMI
-    >>> from sunpy_magnetogan.pairs import PairStore
-    >>> store = PairStore.create(tmp_path / "pairs", grid_size=128)
-    >>> report = prepare_pairs([PairInput("sample", "train", SAMPLE_AIA304, SAMPLE_HMI)], store)
-    >>> report.added, report.rejected, report.failed
-    (['sample'], {}, {})
+    >>> from sunpy_magnetogan.data import PrepareReport
+    >>> report = PrepareReport(added=["sdo_20110101_0000"], failed={"sdo_20110101_1200": "OSError: truncated file"})
+    >>> report.added, report.rejected, list(report.failed)
+    (['sdo_20110101_0000'], {}, ['sdo_20110101_1200'])
     """
 
     added: list = field(default_factory=list)
@@ -203,6 +200,8 @@ def prepare_pairs(
     >>> from sunpy_magnetogan.pairs import PairStore
     >>> store = PairStore.create(tmp_path / "pairs", grid_size=128)
     >>> report = prepare_pairs([PairInput("sample", "train", SAMPLE_AIA304, SAMPLE_HMI)], store)
+    >>> report.added, report.rejected, report.failed
+    (['sample'], {}, {})
     >>> store.ids("train")
     ['sample']
     >>> prepare_pairs([PairInput("sample", "train", SAMPLE_AIA304, SAMPLE_HMI)], store).skipped  # resumable
