@@ -18,6 +18,8 @@ from sunpy_magnetogan.data.calibrate import (
 )
 from sunpy_magnetogan.exceptions import InputMapError, QualityRejectedError
 
+from .helpers_aia import aia304_correction_table
+
 
 def _with_header(smap, size=64, **changes):
     """A small map carrying a (modified) copy of a real header: enough for header checks."""
@@ -161,24 +163,6 @@ def _level1_aia(real_aia304_map, *, roll=2.0):
     return sunpy.map.Map(binned, meta)
 
 
-def _correction_table():
-    return QTable(
-        {
-            "DATE": ["2011-01-01T00:00:00", "2021-01-02T00:00:00"],
-            "VER_NUM": [10, 10],
-            "WAVE_STR": ["304_THIN", "304_THIN"],
-            "WAVELNTH": [304, 304] * u.AA,
-            "T_START": Time(["2010-03-24T00:00:00", "2021-01-01T00:00:00"]),
-            "T_STOP": Time(["2021-01-01T00:00:00", "2024-12-31T00:00:00"]),
-            "EFFA_P1": [0.0, 0.0],
-            "EFFA_P2": [0.0, 0.0],
-            "EFFA_P3": [0.0, 0.0],
-            "EFF_AREA": [2.0, 0.5] * u.cm**2,
-            "EFF_WVLN": [304.0, 304.0] * u.AA,
-        }
-    )
-
-
 def test_prep_level1_registers_normalises_and_corrects_degradation(real_aia304_map):
     pytest.importorskip("aiapy")
     level1 = _level1_aia(real_aia304_map)
@@ -197,7 +181,7 @@ def test_prep_level1_registers_normalises_and_corrects_degradation(real_aia304_m
     disk = out.data[200:312, 200:312].mean()
     assert disk == pytest.approx(level1.data[200:312, 200:312].mean() / 2, rel=0.03)
 
-    tables = CalibrationTables(correction=_correction_table())
+    tables = CalibrationTables(correction=aia304_correction_table("2021-01-01T00:00:00", (2.0, 0.5)))
     corrected = prep_aia_map(level1, tables=tables, register=False)
     assert corrected.steps["degradation"] == "done (factor 0.2500)"  # 0.5 / 2.0 cm2
     assert corrected.steps["register"].startswith("skipped: disabled")

@@ -13,8 +13,6 @@ import astropy.units as u
 import numpy as np
 import pytest
 import sunpy.map
-from astropy.table import QTable
-from astropy.time import Time
 from scipy import ndimage
 
 from sunpy_magnetogan.data import CalibrationTables
@@ -42,6 +40,8 @@ from sunpy_magnetogan.synthetic import SyntheticSun, observe_aia, observe_euvi, 
 from sunpy_magnetogan.synthetic.sources import MSH
 from sunpy_magnetogan.tracking.detection import detect_active_regions
 from sunpy_magnetogan.validation import read_map
+
+from .helpers_aia import aia304_correction_table
 
 pytest.importorskip("glymur", reason="writing and reading JPEG2000 needs glymur")
 
@@ -376,21 +376,7 @@ def test_degradation_is_corrected_when_the_table_is_given(level15_dn):
     # aiapy's table format (as aiapy.calibrate.util.get_correction_table returns it): the
     # effective area at the sample date is 0.5 of that at the mission's start.
     pytest.importorskip("aiapy")
-    table = QTable(
-        {
-            "DATE": ["2010-03-24T00:00:00", "2013-01-01T00:00:00"],
-            "VER_NUM": [10, 10],
-            "WAVE_STR": ["304_THIN", "304_THIN"],
-            "WAVELNTH": [304, 304] * u.AA,
-            "T_START": Time(["2010-03-24T00:00:00", "2013-01-01T00:00:00"]),
-            "T_STOP": Time(["2013-01-01T00:00:00", "2024-12-31T00:00:00"]),
-            "EFFA_P1": [0.0, 0.0],
-            "EFFA_P2": [0.0, 0.0],
-            "EFFA_P3": [0.0, 0.0],
-            "EFF_AREA": [2.0, 1.0] * u.cm**2,
-            "EFF_WVLN": [304.0, 304.0] * u.AA,
-        }
-    )
+    table = aia304_correction_table("2013-01-01T00:00:00", (2.0, 1.0))
     with warnings.catch_warnings():
         warnings.simplefilter("error", CalibrationWarning)  # nothing skipped, nothing to warn about
         calibrated = calibrate_euv_map(level15_dn, tables=CalibrationTables(correction=table))

@@ -9,11 +9,13 @@ The workflow (also the ``sunpy-magnetogan fetch`` and ``prepare`` commands):
    (`~sunpy_magnetogan.data.pairing`), and downloads the files resumably with a manifest
    (`~sunpy_magnetogan.data.download`, `~sunpy_magnetogan.data.manifest`). A single EUVI
    source (STEREO-A or -B) selects far-side inputs instead.
-2. `prepare_dataset` rejects bad observations (``QUALITY`` flags, eclipses, missing data;
-   `~sunpy_magnetogan.data.calibrate`), calibrates AIA with aiapy, puts both images on the
-   model grid with the same code as inference (`prepare_input_map`, the one input
-   preparation; `~sunpy_magnetogan.data.inputs`) and writes a
-   `~sunpy_magnetogan.pairs.PairStore` with per-pair provenance.
+2. `prepare_dataset` (`~sunpy_magnetogan.data.prepare`) prepares each pair with
+   `prepare_pair` (`~sunpy_magnetogan.data.pair_preparation`): it rejects bad observations
+   (``QUALITY`` flags, eclipses, missing data; `~sunpy_magnetogan.data.quality`), calibrates
+   AIA with aiapy (`~sunpy_magnetogan.data.calibrate`), puts both images on the model grid
+   with the same code as inference (`prepare_input_map`, the one input preparation;
+   `~sunpy_magnetogan.data.inputs`), and writes a `~sunpy_magnetogan.pairs.PairStore` with
+   per-pair provenance.
 3. Far-side EUVI images are calibrated and intercalibrated to the training data's AIA
    intensity distribution (`~sunpy_magnetogan.data.intercalibration`) by the same
    `prepare_input_map`, keeping the STEREO observer.
@@ -25,11 +27,7 @@ Only the search, export and download functions need the network (and the ``net``
 from sunpy_magnetogan.data.calibrate import (
     CalibrationResult,
     CalibrationTables,
-    QualityPolicy,
-    QualityReport,
-    assess_quality,
     calibrate_euvi_map,
-    check_quality,
     prep_aia_map,
 )
 from sunpy_magnetogan.data.download import (
@@ -55,6 +53,7 @@ from sunpy_magnetogan.data.intercalibration import (
     quiet_sun_quantiles,
 )
 from sunpy_magnetogan.data.manifest import DownloadManifest
+from sunpy_magnetogan.data.pair_preparation import PreparedPair, prepare_pair, training_preparation
 from sunpy_magnetogan.data.pairing import (
     PairPlan,
     Record,
@@ -67,14 +66,12 @@ from sunpy_magnetogan.data.pairing import (
 )
 from sunpy_magnetogan.data.prepare import (
     PairInput,
-    PreparedPair,
     PrepareReport,
     prepare_dataset,
-    prepare_pair,
     prepare_pairs,
     reference_from_store,
-    training_preparation,
 )
+from sunpy_magnetogan.data.quality import QualityPolicy, QualityReport, assess_quality, check_quality
 from sunpy_magnetogan.data.query import (
     SOURCES,
     DataSource,

@@ -21,6 +21,14 @@ def as_utc(time):
     return Time(time, scale="utc")
 
 
+def _utc_range(start, end):
+    """``start`` and ``end`` as UTC times; raise `ValueError` if the end comes first."""
+    start, end = as_utc(start), as_utc(end)
+    if end < start:
+        raise ValueError(f"the end {end.isot} is before the start {start.isot}")
+    return start, end
+
+
 def synoptic_times(start, end, *, hours=SYNOPTIC_HOURS):
     """
     The synoptic observation times (by default 00:00 and 12:00 UT) in a time range.
@@ -43,9 +51,7 @@ def synoptic_times(start, end, *, hours=SYNOPTIC_HOURS):
     >>> synoptic_times("2011-01-01", "2011-01-02 06:00").isot.tolist()
     ['2011-01-01T00:00:00.000', '2011-01-01T12:00:00.000', '2011-01-02T00:00:00.000']
     """
-    start, end = as_utc(start), as_utc(end)
-    if end < start:
-        raise ValueError(f"the end {end.isot} is before the start {start.isot}")
+    start, end = _utc_range(start, end)
     hours = sorted({int(h) for h in hours})
     if not hours or hours[0] < 0 or hours[-1] > 23:
         raise ValueError(f"hours must be integers in 0..23, got {hours}")
@@ -81,9 +87,7 @@ def month_chunks(start, end):
     >>> [label for label, _, _ in month_chunks("2011-01-15", "2011-03-02")]
     ['2011-01', '2011-02', '2011-03']
     """
-    start, end = as_utc(start), as_utc(end)
-    if end < start:
-        raise ValueError(f"the end {end.isot} is before the start {start.isot}")
+    start, end = _utc_range(start, end)
     chunks = []
     year, month = start.datetime.year, start.datetime.month
     while True:

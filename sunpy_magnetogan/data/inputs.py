@@ -291,46 +291,58 @@ def _calibrate_aia(smap, product, preparation, tables, steps):
     return result.map
 
 
-def _calibrate_euvi(smap, preparation, reference, allow_other_wavelengths, steps):
-    result = calibrate_euvi_map(smap)
-    steps.update(result.steps)
+def _intercalibrate(smap, preparation, reference, steps, mapping, *, what, how=""):
+    """
+    The EUVI-to-AIA intercalibration step of a calibrated far-side image (EUVI or EUI/FSI).
+
+    ``mapping(smap, reference)`` maps the image; the step is off when the preparation's
+    ``euvi_intercalibration`` is, and needs ``reference`` or the preparation's recorded one.
+    ``what`` and ``how`` complete the error message when there is none. Records the step in
+    ``steps`` and returns the (mapped) map.
+    """
     if preparation.euvi_intercalibration == "off":
-        steps["intercalibration"] = "off (the model's preparation has none)"
-        return result.map
-    reference = reference if reference is not None else preparation.reference()
-    if reference is None:
-        raise ValueError(
-            "EUVI images must be intercalibrated to the AIA distribution the model was trained on: pass "
-            "reference=QuantileReference.load('<dataset>/euv_reference.json') (or QuantileReference.from_maps)"
-        )
-    mapped = intercalibrate_euvi(
-        result.map, reference=reference, allow_other_wavelengths=allow_other_wavelengths
-    )
-    steps["intercalibration"] = (
-        f"done (gamma {mapped.meta['icalgamm']:.4f}, scale {mapped.meta['icalscal']:.4g}, "
-        f"reference {mapped.meta['icalref']})"
-    )
-    return mapped
-
-
-def _calibrate_fsi(smap, preparation, reference, steps):
-    """Solar Orbiter EUI/FSI level 2 (DN/s): intercalibrated to the AIA distribution like EUVI."""
-    steps["calibration"] = "level 2 from the EUI pipeline (DN/s)"
-    if preparation.euvi_intercalibration == "off":  # FSI follows the EUVI setting
         steps["intercalibration"] = "off (the model's preparation has none)"
         return smap
     reference = reference if reference is not None else preparation.reference()
     if reference is None:
         raise ValueError(
-            "Solar Orbiter EUI/FSI images must be intercalibrated to the AIA distribution the model was "
-            "trained on: pass reference=QuantileReference.load('<dataset>/euv_reference.json')"
+            f"{what} must be intercalibrated to the AIA distribution the model was trained on: pass "
+            f"reference=QuantileReference.load('<dataset>/euv_reference.json'){' ' + how if how else ''}"
         )
-    mapped = intercalibrate_fsi(smap, reference=reference)
+    mapped = mapping(smap, reference)
     steps["intercalibration"] = (
         f"done (gamma {mapped.meta['icalgamm']:.4f}, scale {mapped.meta['icalscal']:.4g}, "
         f"reference {mapped.meta['icalref']})"
     )
     return mapped
+
+
+def _calibrate_euvi(smap, preparation, reference, allow_other_wavelengths, steps):
+    result = calibrate_euvi_map(smap)
+    steps.update(result.steps)
+    return _intercalibrate(
+        result.map,
+        preparation,
+        reference,
+        steps,
+        lambda m, ref: intercalibrate_euvi(m, reference=ref, allow_other_wavelengths=allow_other_wavelengths),
+        what="EUVI images",
+        how="(or QuantileReference.from_maps)",
+    )
+
+
+def _calibrate_fsi(smap, preparation, reference, steps):
+    """Solar Orbiter EUI/FSI level 2 (DN/s): intercalibrated to the AIA distribution like EUVI."""
+    steps["calibration"] = "level 2 from the EUI pipeline (DN/s)"
+    # FSI follows the EUVI setting.
+    return _intercalibrate(
+        smap,
+        preparation,
+        reference,
+        steps,
+        lambda m, ref: intercalibrate_fsi(m, reference=ref),
+        what="Solar Orbiter EUI/FSI images",
+    )
 
 
 def calibrate_euv_map(
