@@ -51,18 +51,9 @@ def open_tensorboard(log_dir, purge_step):
 
 def train_columns(n_levels):
     """
-    The columns of ``train_log.csv``.
-
-    Parameters
-    ----------
-    n_levels : int
-        Levels of the pyramid.
-
-    Returns
-    -------
-    list of str
-        ``step``, ``elapsed_s``, ``steps_per_s``, then the losses in the order of the
-        trainer's step: ``loss_d``, ``loss_g``, ``gan_g`` and ``l2_level{m}`` per level.
+    The columns of ``train_log.csv`` for a pyramid of ``n_levels`` levels: ``step``,
+    ``elapsed_s``, ``steps_per_s``, then the losses in the order of the trainer's step
+    (``loss_d``, ``loss_g``, ``gan_g`` and ``l2_level{m}`` per level).
     """
     return [
         "step",

@@ -23,20 +23,12 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from sunpy_magnetogan._io import atomic_write_text
 from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.exceptions import MagnetoGANError, TrainingConfigError
-from sunpy_magnetogan.nn import (
-    GANLoss,
-    build_optimizer,
-    discriminator_loss,
-    generator_loss,
-    image_pyramid,
-    init_weights,
-)
+from sunpy_magnetogan.nn import GANLoss, build_optimizer, init_weights
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.training import checkpoint as ckpt
 from sunpy_magnetogan.training.config_files import save_config
@@ -50,6 +42,13 @@ from sunpy_magnetogan.training.distributed import (
     reduce_mean,
 )
 from sunpy_magnetogan.training.evaluation import evaluate_generator
+from sunpy_magnetogan.training.gan_step import (
+    DiscriminatorStep,
+    batch_pyramids,
+    optimizer_step,
+    pyramid_discriminator_loss,
+    pyramid_generator_loss,
+)
 from sunpy_magnetogan.training.run_log import LossWindow, RunLogs
 from sunpy_magnetogan.training.runtime import (
     autocast,
@@ -63,21 +62,6 @@ from sunpy_magnetogan.weights.safetensors_io import load_safetensors
 __all__ = ["Trainer", "select_device"]
 
 log = logging.getLogger(__name__)
-
-
-class _DiscriminatorStep(nn.Module):
-    """Real and generated pyramids through the discriminators in one forward call.
-
-    `~torch.nn.parallel.DistributedDataParallel` expects one forward per backward; this
-    wrapper makes the discriminator update exactly that.
-    """
-
-    def __init__(self, discriminator):
-        super().__init__()
-        self.discriminator = discriminator
-
-    def forward(self, inputs, real, fake):
-        return self.discriminator(inputs, real), self.discriminator(inputs, fake)
 
 
 class Trainer:
@@ -188,11 +172,11 @@ class Trainer:
             device_ids = [self.device.index] if self.device.type == "cuda" else None
             self._generator_step = DistributedDataParallel(self.generator, device_ids=device_ids)
             self._discriminator_step = DistributedDataParallel(
-                _DiscriminatorStep(self.discriminator), device_ids=device_ids
+                DiscriminatorStep(self.discriminator), device_ids=device_ids
             )
         else:
             self._generator_step = self.generator
-            self._discriminator_step = _DiscriminatorStep(self.discriminator)
+            self._discriminator_step = DiscriminatorStep(self.discriminator)
 
         # The EUV normalisation the pairs were written with travels with every checkpoint,
         # so that an exported model normalises its inputs as in training.
@@ -324,24 +308,13 @@ class Trainer:
         return autocast(self.device, self.amp_dtype)
 
     def _pyramids(self, batch):
-        euv = batch["euv"].to(self.device, non_blocking=True)
-        mag = batch["mag"].to(self.device, non_blocking=True)
-        if self._memory_format is torch.channels_last:
-            euv = euv.contiguous(memory_format=torch.channels_last)
-            mag = mag.contiguous(memory_format=torch.channels_last)
-        n_levels = self.model_config.n_levels
-        inputs = image_pyramid(euv, n_levels)
-        targets = [self.normalization.forward(level) for level in image_pyramid(mag, n_levels)]
-        return euv, inputs, targets
-
-    def _backward_step(self, loss, optimizer):
-        optimizer.zero_grad(set_to_none=True)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.step(optimizer)
-        else:
-            loss.backward()
-            optimizer.step()
+        return batch_pyramids(
+            batch,
+            self.device,
+            self.model_config.n_levels,
+            self.normalization,
+            channels_last=self._memory_format is torch.channels_last,
+        )
 
     def _train_step(self, batch):
         euv, inputs, targets = self._pyramids(batch)
@@ -352,36 +325,27 @@ class Trainer:
         self.discriminator.requires_grad_(True)
         with self._autocast():
             real_logits, fake_logits = self._discriminator_step(inputs, targets, [f.detach() for f in fakes])
-            loss_d = sum(
-                w * discriminator_loss(self.gan_loss, r, f)
-                for w, r, f in zip(self.level_weights, real_logits, fake_logits, strict=True)
-            )
-        self._backward_step(loss_d, self.optimizer_d)
+            loss_d = pyramid_discriminator_loss(self.gan_loss, real_logits, fake_logits, self.level_weights)
+        optimizer_step(loss_d, self.optimizer_d, self.scaler)
 
         # Generators: fool the (frozen) discriminators and stay close to the targets.
         self.discriminator.requires_grad_(False)
         with self._autocast():
-            logits = self.discriminator(inputs, fakes)
-            loss_g = 0.0
-            gan_parts, l2_parts = [], []
-            for w, lg, fake, target in zip(self.level_weights, logits, fakes, targets, strict=True):
-                total, parts = generator_loss(
-                    self.gan_loss, lg, fake.float(), target, lambda_l2=self.train_config.lambda_l2
-                )
-                loss_g = loss_g + w * total
-                gan_parts.append(parts["gan"])
-                l2_parts.append(parts["l2"])
-        self._backward_step(loss_g, self.optimizer_g)
+            loss_g, gan_g, l2_parts = pyramid_generator_loss(
+                self.gan_loss,
+                self.discriminator(inputs, fakes),
+                fakes,
+                targets,
+                self.level_weights,
+                lambda_l2=self.train_config.lambda_l2,
+            )
+        optimizer_step(loss_g, self.optimizer_g, self.scaler)
         self.discriminator.requires_grad_(True)
         if self.scaler is not None:
             self.scaler.update()
+        # In the order of the loss columns of train_log.csv (run_log.train_columns).
         return torch.stack(
-            [
-                loss_d.detach().float(),
-                loss_g.detach().float(),
-                sum(gan_parts).float(),
-                *(p.float() for p in l2_parts),
-            ]
+            [loss_d.detach().float(), loss_g.detach().float(), gan_g.float(), *(p.float() for p in l2_parts)]
         )
 
     # ------------------------------------------------------------------ evaluation
