@@ -14,6 +14,11 @@ A run directory holds ``config.toml`` (the exact configuration), ``train_log.csv
 installed), ``checkpoints/`` (see `sunpy_magnetogan.training.checkpoint`) and
 ``final.json`` (step, timing, last evaluation, and a fingerprint of the weights of every
 data-parallel replica).
+
+The trainer holds the run together and runs its loop; the parts live beside it in
+`sunpy_magnetogan.training`: ``runtime`` (device, autocast, determinism), ``gan_step``
+(the pyramids and losses of one update), ``evaluation`` (the held-out metrics), ``run_log``
+(logs and progress bar), ``dataset`` (the batches) and ``checkpoint``.
 """
 
 import json
