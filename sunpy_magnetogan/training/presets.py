@@ -61,15 +61,14 @@ def _single_scale(model, *, imagegan=False):
     The single-level (pix2pix) baseline of a pyramid ``model``: its level-0 generator with
     a 64 px PatchGAN, or with ``imagegan`` a 6-layer whole-image discriminator.
     """
+    changes = {"n_levels": 1, "patch_sizes": (64,)}
     if imagegan:
-        return _derive(
-            model,
-            n_levels=1,
+        changes.update(
             discriminator="imagegan",
             patch_sizes=(),
             discriminator_kwargs={**model.discriminator_kwargs, "n_layers": 6},
         )
-    return _derive(model, n_levels=1, patch_sizes=(64,))
+    return _derive(model, **changes)
 
 
 # The paper's configuration; every other preset is derived from it (or from ``default``),
