@@ -28,20 +28,63 @@ from sunpy_magnetogan.nn.registry import register_generator
 __all__ = ["AtrousGenerator", "ResNetGenerator", "UNetGenerator"]
 
 
-def _check_divisible(x, factor, name):
-    height, width = x.shape[-2:]
-    if height % factor or width % factor:
-        raise ValueError(
-            f"{name} needs an input whose height and width are multiples of {factor}, got {height} x {width}"
-        )
-
-
 def _widths(base_channels, count, max_channels):
     return [min(base_channels * 2**i, max_channels) for i in range(count)]
 
 
+class _Generator(nn.Module):
+    """
+    What the generators share: their channel counts, and an input whose height and width
+    must be multiples of ``2**halvings`` for their ``halvings`` stride-2 stages.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels of the input and output.
+    halvings : int
+        Number of stride-2 stages; at least ``minimum``.
+    minimum : int
+        The fewest stages the architecture works with.
+    parameter : str
+        Name of the constructor parameter that sets ``halvings``, for the error message.
+    label : str
+        What the generator is called in the error message of a wrongly sized input.
+    """
+
+    def __init__(self, in_channels, out_channels, *, halvings, minimum, parameter, label):
+        super().__init__()
+        if halvings < minimum:
+            raise ValueError(f"{parameter} must be at least {minimum}, got {halvings}")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self._input_multiple = 2**halvings
+        self._label = label
+
+    def forward(self, x):
+        """
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(B, in_channels, H, W)``, H and W multiples of ``2**depth`` (U-Net) or
+            ``2**n_downsampling`` (the others).
+
+        Returns
+        -------
+        torch.Tensor
+            ``(B, out_channels, H, W)`` in [-1, 1].
+        """
+        height, width = x.shape[-2:]
+        factor = self._input_multiple
+        if height % factor or width % factor:
+            raise ValueError(
+                f"{self._label} needs an input whose height and width are multiples of {factor}, "
+                f"got {height} x {width}"
+            )
+        return self._generate(x)
+
+
 @register_generator("unet")
-class UNetGenerator(nn.Module):
+class UNetGenerator(_Generator):
     """
     U-Net generator (pix2pix layout, as used in the paper).
 
@@ -99,11 +142,14 @@ class UNetGenerator(nn.Module):
         dropout=0.0,
         upsample="transpose",
     ):
-        super().__init__()
-        if depth < 1:
-            raise ValueError(f"depth must be at least 1, got {depth}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+        super().__init__(
+            in_channels,
+            out_channels,
+            halvings=depth,
+            minimum=1,
+            parameter="depth",
+            label=f"a U-Net of depth {depth}",
+        )
         self.depth = depth
         widths = _widths(base_channels, depth, max_channels)
         self.encoder = nn.ModuleList()
@@ -123,19 +169,7 @@ class UNetGenerator(nn.Module):
         head_in = widths[0] * 2 if depth > 1 else widths[0]
         self.head = DeconvBlock(head_in, out_channels, norm="none", activation="tanh", upsample=upsample)
 
-    def forward(self, x):
-        """
-        Parameters
-        ----------
-        x : torch.Tensor
-            ``(B, in_channels, H, W)``, H and W multiples of ``2**depth``.
-
-        Returns
-        -------
-        torch.Tensor
-            ``(B, out_channels, H, W)`` in [-1, 1].
-        """
-        _check_divisible(x, 2**self.depth, f"a U-Net of depth {self.depth}")
+    def _generate(self, x):
         skips = []
         h = x
         for block in self.encoder:
@@ -148,7 +182,7 @@ class UNetGenerator(nn.Module):
 
 
 @register_generator("resnet")
-class ResNetGenerator(nn.Module):
+class ResNetGenerator(_Generator):
     """
     The paper's simplified ResNet generator.
 
@@ -177,10 +211,7 @@ class ResNetGenerator(nn.Module):
     dropout : float, optional
         Dropout inside the residual blocks.
     upsample : {"transpose", "resize"}, optional
-        Upsampling of the decoder blocks: transposed convolutions (the paper's, which
-        leave a checkerboard at 2 and 4 px periods) or resize-convolutions (nearest
-        upsampling + 3 x 3 convolution, checkerboard-free); see
-        `~sunpy_magnetogan.nn.blocks.DeconvBlock`.
+        Upsampling of the decoder blocks, as in `UNetGenerator`.
 
     Examples
     --------
@@ -203,11 +234,14 @@ class ResNetGenerator(nn.Module):
         dropout=0.0,
         upsample="transpose",
     ):
-        super().__init__()
-        if n_downsampling < 1:
-            raise ValueError(f"n_downsampling must be at least 1, got {n_downsampling}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+        super().__init__(
+            in_channels,
+            out_channels,
+            halvings=n_downsampling,
+            minimum=1,
+            parameter="n_downsampling",
+            label="this ResNet generator",
+        )
         self.n_downsampling = n_downsampling
         widths = _widths(base_channels, n_downsampling, max_channels)
         encoder = []
@@ -229,24 +263,12 @@ class ResNetGenerator(nn.Module):
             nn.Conv2d(previous, out_channels, 3, padding=1, padding_mode="reflect"), make_activation("tanh")
         )
 
-    def forward(self, x):
-        """
-        Parameters
-        ----------
-        x : torch.Tensor
-            ``(B, in_channels, H, W)``, H and W multiples of ``2**n_downsampling``.
-
-        Returns
-        -------
-        torch.Tensor
-            ``(B, out_channels, H, W)`` in [-1, 1].
-        """
-        _check_divisible(x, 2**self.n_downsampling, "this ResNet generator")
+    def _generate(self, x):
         return self.head(self.decoder(self.blocks(self.encoder(x))))
 
 
 @register_generator("atrous")
-class AtrousGenerator(nn.Module):
+class AtrousGenerator(_Generator):
     """
     Encoder-decoder with atrous convolution and spatial pyramid pooling (DeepLab v3+).
 
@@ -276,10 +298,7 @@ class AtrousGenerator(nn.Module):
     norm : {"batch", "instance", "none"}, optional
         Normalisation of the blocks.
     upsample : {"transpose", "resize"}, optional
-        Upsampling of the last block: transposed convolutions (the paper's, which
-        leave a checkerboard at 2 and 4 px periods) or resize-convolutions (nearest
-        upsampling + 3 x 3 convolution, checkerboard-free); see
-        `~sunpy_magnetogan.nn.blocks.DeconvBlock`.
+        Upsampling of the last block, as in `UNetGenerator`.
 
     Examples
     --------
@@ -302,11 +321,14 @@ class AtrousGenerator(nn.Module):
         norm="batch",
         upsample="transpose",
     ):
-        super().__init__()
-        if n_downsampling < 2:
-            raise ValueError(f"n_downsampling must be at least 2, got {n_downsampling}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+        super().__init__(
+            in_channels,
+            out_channels,
+            halvings=n_downsampling,
+            minimum=2,
+            parameter="n_downsampling",
+            label="this atrous generator",
+        )
         self.n_downsampling = n_downsampling
         widths = _widths(base_channels, n_downsampling, max_channels)
         self.low_level = ConvBlock(in_channels, widths[0], 4, 2, 1, norm="none", activation="leaky_relu")
@@ -324,19 +346,7 @@ class AtrousGenerator(nn.Module):
         )
         self.head = DeconvBlock(widths[0], out_channels, norm="none", activation="tanh", upsample=upsample)
 
-    def forward(self, x):
-        """
-        Parameters
-        ----------
-        x : torch.Tensor
-            ``(B, in_channels, H, W)``, H and W multiples of ``2**n_downsampling``.
-
-        Returns
-        -------
-        torch.Tensor
-            ``(B, out_channels, H, W)`` in [-1, 1].
-        """
-        _check_divisible(x, 2**self.n_downsampling, "this atrous generator")
+    def _generate(self, x):
         low = self.low_level(x)
         context = self.aspp(self.deep(low))
         context = F.interpolate(context, size=low.shape[-2:], mode="bilinear", align_corners=False)

@@ -21,7 +21,8 @@ from sunpy_magnetogan.training.config_files import load_config, save_config
 from sunpy_magnetogan.training.dataset import PairDataset, StepBatchSampler
 from sunpy_magnetogan.training.distributed import DistributedContext, init_distributed
 from sunpy_magnetogan.training.presets import PRESETS, get_preset
-from sunpy_magnetogan.training.trainer import Trainer, select_device
+from sunpy_magnetogan.training.runtime import select_device
+from sunpy_magnetogan.training.trainer import Trainer
 
 __all__ = [
     "PRESETS",

@@ -14,12 +14,12 @@ import threading
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from sunpy_magnetogan.exceptions import TrainingConfigError
 from sunpy_magnetogan.pairs import PairStore, pair_cycle_frame
 
-__all__ = ["PairDataset", "StepBatchSampler"]
+__all__ = ["PairDataset", "StepBatchSampler", "prefetch", "training_loader"]
 
 log = logging.getLogger(__name__)
 
@@ -317,3 +317,56 @@ def prefetch(iterable, *, depth=2):
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def training_loader(dataset, train_config, *, start_step=0, rank=0, world_size=1, device="cpu"):
+    """
+    The batches of a training run from ``start_step`` on, this rank's share of each.
+
+    Parameters
+    ----------
+    dataset : `PairDataset`
+        The training pairs.
+    train_config : `~sunpy_magnetogan.training.TrainConfig`
+        Its ``batch_size``, ``steps``, ``seed`` and ``num_workers`` are used.
+    start_step : int, optional
+        The first step (of a resumed run).
+    rank, world_size : int, optional
+        This process's place in a data-parallel run.
+    device : str or torch.device, optional
+        The training device: on CUDA the batches are page-locked and, without workers,
+        read ahead in a thread.
+
+    Returns
+    -------
+    iterable of dict
+        One batch of stacked tensors per step (see `PairDataset`).
+    """
+    cfg = train_config
+    sampler = StepBatchSampler(
+        len(dataset),
+        cfg.batch_size,
+        cfg.steps,
+        start_step=start_step,
+        seed=cfg.seed,
+        rank=rank,
+        world_size=world_size,
+    )
+    cuda = torch.device(device).type == "cuda"
+    workers = {"prefetch_factor": 4} if cfg.num_workers > 0 else {}
+    loader = DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=cfg.num_workers,
+        # Page-locked batches: the host-to-GPU copies of the trainer run asynchronously.
+        pin_memory=cuda,
+        # A private generator: creating the loader must not consume the global RNG,
+        # or a resumed run would drift from the uninterrupted one.
+        generator=torch.Generator().manual_seed(cfg.seed),
+        **workers,
+    )
+    if cuda and cfg.num_workers == 0:
+        # Read and pin the next batches in a thread while the GPU computes (the batches
+        # and their order are those of the loader; only the timing changes).
+        return prefetch(loader, depth=2)
+    return loader

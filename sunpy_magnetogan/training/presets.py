@@ -43,14 +43,45 @@ the same generator, output and training budget.
 """
 
 import copy
+from dataclasses import replace
 
 from sunpy_magnetogan.exceptions import TrainingConfigError
 from sunpy_magnetogan.training.config import ModelConfig, TrainConfig
 
 __all__ = ["PRESETS", "get_preset"]
 
-_PAPER_GENERATOR = {"base_channels": 64, "depth": 6, "max_channels": 512}
-_PAPER_DISCRIMINATOR = {"base_channels": 64, "max_channels": 512}
+
+def _derive(base, **changes):
+    """``base`` with ``changes``; its dicts are copied, so that no two presets share one."""
+    return replace(copy.deepcopy(base), **changes)
+
+
+def _single_scale(model, *, imagegan=False):
+    """
+    The single-level (pix2pix) baseline of a pyramid ``model``: its level-0 generator with
+    a 64 px PatchGAN, or with ``imagegan`` a 6-layer whole-image discriminator.
+    """
+    changes = {"n_levels": 1, "patch_sizes": (64,)}
+    if imagegan:
+        changes.update(
+            discriminator="imagegan",
+            patch_sizes=(),
+            discriminator_kwargs={**model.discriminator_kwargs, "n_layers": 6},
+        )
+    return _derive(model, **changes)
+
+
+# The paper's configuration; every other preset is derived from it (or from ``default``),
+# changing only the fields where it differs.
+_PAPER_MODEL = ModelConfig(
+    image_size=512,
+    n_levels=3,
+    generator="unet",
+    generator_kwargs={"base_channels": 64, "depth": 6, "max_channels": 512},
+    discriminator="patchgan",
+    patch_sizes=(64, 32, 16),
+    discriminator_kwargs={"base_channels": 64, "max_channels": 512},
+)
 _PAPER_TRAINING = TrainConfig(
     steps=100_000,
     batch_size=1,
@@ -60,136 +91,44 @@ _PAPER_TRAINING = TrainConfig(
     eval_every=1000,
     checkpoint_every=1000,
 )
-
-#: Preset name -> (`ModelConfig`, `TrainConfig`).
-PRESETS = {
-    "paper": (
-        ModelConfig(
-            image_size=512,
-            n_levels=3,
-            generator="unet",
-            generator_kwargs=dict(_PAPER_GENERATOR),
-            discriminator="patchgan",
-            patch_sizes=(64, 32, 16),
-            discriminator_kwargs=dict(_PAPER_DISCRIMINATOR),
-        ),
-        _PAPER_TRAINING,
-    ),
-    "multilayer-patch64": (
-        ModelConfig(
-            image_size=512,
-            n_levels=3,
-            generator="unet",
-            generator_kwargs=dict(_PAPER_GENERATOR),
-            discriminator="patchgan",
-            patch_sizes=(64, 64, 64),
-            discriminator_kwargs=dict(_PAPER_DISCRIMINATOR),
-        ),
-        _PAPER_TRAINING,
-    ),
-    "pix2pix-patch64": (
-        ModelConfig(
-            image_size=512,
-            n_levels=1,
-            generator="unet",
-            generator_kwargs=dict(_PAPER_GENERATOR),
-            discriminator="patchgan",
-            patch_sizes=(64,),
-            discriminator_kwargs=dict(_PAPER_DISCRIMINATOR),
-        ),
-        _PAPER_TRAINING,
-    ),
-    "pix2pix-imagegan": (
-        ModelConfig(
-            image_size=512,
-            n_levels=1,
-            generator="unet",
-            generator_kwargs=dict(_PAPER_GENERATOR),
-            discriminator="imagegan",
-            patch_sizes=(),
-            discriminator_kwargs={"base_channels": 64, "max_channels": 512, "n_layers": 6},
-        ),
-        _PAPER_TRAINING,
-    ),
-    "compact": (
-        ModelConfig(
-            image_size=128,
-            n_levels=3,
-            generator="unet",
-            generator_kwargs={"base_channels": 8, "depth": 4, "max_channels": 64, "upsample": "resize"},
-            discriminator="patchgan",
-            patch_sizes=(16, 8, 8),
-            discriminator_kwargs={"base_channels": 8, "max_channels": 64},
-        ),
-        TrainConfig(
-            steps=2000,
-            batch_size=4,
-            lr=2e-4,
-            betas=(0.5, 0.999),
-            lambda_l2=100.0,
-            eval_every=250,
-            eval_max_pairs=16,
-            checkpoint_every=250,
-            log_every=10,
-        ),
-    ),
-}
-
-_COMPACT_512_GENERATOR = {"base_channels": 16, "depth": 6, "max_channels": 64, "upsample": "resize"}
-_COMPACT_512_DISCRIMINATOR = {"base_channels": 16, "max_channels": 64}
-_COMPACT_512_TRAINING = TrainConfig(
-    steps=4500,
-    batch_size=1,
-    lr=2e-4,
-    betas=(0.5, 0.999),
-    lambda_l2=2000.0,
-    eval_every=500,
+_COMPACT_TRAINING = replace(
+    _PAPER_TRAINING,
+    steps=2000,
+    batch_size=4,
+    eval_every=250,
     eval_max_pairs=16,
     checkpoint_every=250,
     log_every=10,
 )
-PRESETS["default"] = (
-    ModelConfig(
-        image_size=512,
-        n_levels=3,
-        generator="unet",
-        generator_kwargs=dict(_COMPACT_512_GENERATOR),
-        discriminator="patchgan",
-        patch_sizes=(64, 32, 16),
-        discriminator_kwargs=dict(_COMPACT_512_DISCRIMINATOR),
-        radial_output=True,
-        cycle_frame=True,
-    ),
-    _COMPACT_512_TRAINING,
+_DEFAULT_MODEL = _derive(
+    _PAPER_MODEL,
+    generator_kwargs={"base_channels": 16, "depth": 6, "max_channels": 64, "upsample": "resize"},
+    discriminator_kwargs={"base_channels": 16, "max_channels": 64},
+    radial_output=True,
+    cycle_frame=True,
 )
-PRESETS["pix2pix-compact"] = (
-    ModelConfig(
-        image_size=512,
-        n_levels=1,
-        generator="unet",
-        generator_kwargs=dict(_COMPACT_512_GENERATOR),
-        discriminator="patchgan",
-        patch_sizes=(64,),
-        discriminator_kwargs=dict(_COMPACT_512_DISCRIMINATOR),
-        radial_output=True,
-        cycle_frame=True,
+_DEFAULT_TRAINING = replace(_COMPACT_TRAINING, steps=4500, batch_size=1, lambda_l2=2000.0, eval_every=500)
+
+#: Preset name -> (`ModelConfig`, `TrainConfig`).
+PRESETS = {
+    "paper": (_PAPER_MODEL, _PAPER_TRAINING),
+    "multilayer-patch64": (_derive(_PAPER_MODEL, patch_sizes=(64, 64, 64)), _PAPER_TRAINING),
+    "pix2pix-patch64": (_single_scale(_PAPER_MODEL), _PAPER_TRAINING),
+    "pix2pix-imagegan": (_single_scale(_PAPER_MODEL, imagegan=True), _PAPER_TRAINING),
+    "compact": (
+        _derive(
+            _PAPER_MODEL,
+            image_size=128,
+            generator_kwargs={"base_channels": 8, "depth": 4, "max_channels": 64, "upsample": "resize"},
+            patch_sizes=(16, 8, 8),
+            discriminator_kwargs={"base_channels": 8, "max_channels": 64},
+        ),
+        _COMPACT_TRAINING,
     ),
-    _COMPACT_512_TRAINING,
-)
-PRESETS["pix2pix-compact-imagegan"] = (
-    ModelConfig(
-        image_size=512,
-        n_levels=1,
-        generator="unet",
-        generator_kwargs=dict(_COMPACT_512_GENERATOR),
-        discriminator="imagegan",
-        patch_sizes=(),
-        discriminator_kwargs={**_COMPACT_512_DISCRIMINATOR, "n_layers": 6},
-        radial_output=True,
-        cycle_frame=True,
-    ),
-    _COMPACT_512_TRAINING,
-)
+    "default": (_DEFAULT_MODEL, _DEFAULT_TRAINING),
+    "pix2pix-compact": (_single_scale(_DEFAULT_MODEL), _DEFAULT_TRAINING),
+    "pix2pix-compact-imagegan": (_single_scale(_DEFAULT_MODEL, imagegan=True), _DEFAULT_TRAINING),
+}
 
 
 def get_preset(name):

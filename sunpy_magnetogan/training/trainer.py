@@ -14,37 +14,30 @@ A run directory holds ``config.toml`` (the exact configuration), ``train_log.csv
 installed), ``checkpoints/`` (see `sunpy_magnetogan.training.checkpoint`) and
 ``final.json`` (step, timing, last evaluation, and a fingerprint of the weights of every
 data-parallel replica).
+
+The trainer holds the run together and runs its loop; the parts live beside it in
+`sunpy_magnetogan.training`: ``runtime`` (device, autocast, determinism), ``gan_step``
+(the pyramids and losses of one update), ``evaluation`` (the held-out metrics), ``run_log``
+(logs and progress bar), ``dataset`` (the batches) and ``checkpoint``.
 """
 
-import contextlib
 import json
 import logging
 import math
-import os
 import time
 from pathlib import Path
 
 import torch
-from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
-from sunpy_magnetogan._io import atomic_write_text, resolve_device
+from sunpy_magnetogan._io import atomic_write_text
 from sunpy_magnetogan.architecture import ModelConfig
 from sunpy_magnetogan.exceptions import MagnetoGANError, TrainingConfigError
-from sunpy_magnetogan.nn import (
-    GANLoss,
-    build_optimizer,
-    discriminator_loss,
-    generator_loss,
-    image_pyramid,
-    init_weights,
-)
+from sunpy_magnetogan.nn import GANLoss, build_optimizer, init_weights
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.training import checkpoint as ckpt
 from sunpy_magnetogan.training.config_files import save_config
-from sunpy_magnetogan.training.dataset import PairDataset, StepBatchSampler, prefetch
+from sunpy_magnetogan.training.dataset import PairDataset, training_loader
 from sunpy_magnetogan.training.distributed import (
     all_gather_object,
     barrier,
@@ -53,58 +46,27 @@ from sunpy_magnetogan.training.distributed import (
     parameters_fingerprint,
     reduce_mean,
 )
-from sunpy_magnetogan.training.run_log import CSVLog, open_tensorboard
+from sunpy_magnetogan.training.evaluation import evaluate_generator
+from sunpy_magnetogan.training.gan_step import (
+    DiscriminatorStep,
+    batch_pyramids,
+    optimizer_step,
+    pyramid_discriminator_loss,
+    pyramid_generator_loss,
+)
+from sunpy_magnetogan.training.run_log import LossWindow, RunLogs
+from sunpy_magnetogan.training.runtime import (
+    autocast,
+    autocast_dtype,
+    deterministic_algorithms,
+    select_device,
+)
 from sunpy_magnetogan.weights import load_state_dict
 from sunpy_magnetogan.weights.safetensors_io import load_safetensors
 
 __all__ = ["Trainer", "select_device"]
 
 log = logging.getLogger(__name__)
-
-
-def select_device(device=None, *, local_rank=0):
-    """
-    The torch device to train on.
-
-    Parameters
-    ----------
-    device : str or torch.device, optional
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"``; None or ``"auto"`` picks CUDA when available.
-    local_rank : int, optional
-        Rank on this node; a bare ``"cuda"`` selects GPU ``local_rank``.
-
-    Returns
-    -------
-    torch.device
-
-    Raises
-    ------
-    sunpy_magnetogan.exceptions.DeviceError
-        If the device is unknown, or CUDA is asked for but not available (the same
-        function as inference's `sunpy_magnetogan.generate.resolve_device`).
-
-    Examples
-    --------
-    >>> from sunpy_magnetogan.training import select_device
-    >>> select_device("cpu")
-    device(type='cpu')
-    """
-    return resolve_device(device, local_rank=local_rank)
-
-
-class _DiscriminatorStep(nn.Module):
-    """Real and generated pyramids through the discriminators in one forward call.
-
-    `~torch.nn.parallel.DistributedDataParallel` expects one forward per backward; this
-    wrapper makes the discriminator update exactly that.
-    """
-
-    def __init__(self, discriminator):
-        super().__init__()
-        self.discriminator = discriminator
-
-    def forward(self, inputs, real, fake):
-        return self.discriminator(inputs, real), self.discriminator(inputs, fake)
 
 
 class Trainer:
@@ -174,7 +136,6 @@ class Trainer:
         self.last_eval = {}
         self._elapsed_before = 0.0  # training time of earlier sessions of a resumed run
         self._session_start = None
-        self._tensorboard = None
 
         # The dataset first: a wrong path must not leave an empty run folder behind.
         store = dataset if isinstance(dataset, PairStore) else PairStore.open(dataset)
@@ -206,12 +167,7 @@ class Trainer:
         self.normalization = cfg.normalization
         self.level_weights = cfg.level_weights or (1.0,) * model_config.n_levels
 
-        self.amp_dtype = None
-        if self.device.type == "cuda" and cfg.amp_dtype != "none":
-            self.amp_dtype = getattr(torch, cfg.amp_dtype)
-            if self.amp_dtype is torch.bfloat16 and not torch.cuda.is_bf16_supported():
-                log.info("this GPU has no bfloat16 support; using float16 autocast instead")
-                self.amp_dtype = torch.float16
+        self.amp_dtype = autocast_dtype(self.device, cfg.amp_dtype)
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype is torch.float16 else None
 
         if resume and existing:
@@ -221,11 +177,11 @@ class Trainer:
             device_ids = [self.device.index] if self.device.type == "cuda" else None
             self._generator_step = DistributedDataParallel(self.generator, device_ids=device_ids)
             self._discriminator_step = DistributedDataParallel(
-                _DiscriminatorStep(self.discriminator), device_ids=device_ids
+                DiscriminatorStep(self.discriminator), device_ids=device_ids
             )
         else:
             self._generator_step = self.generator
-            self._discriminator_step = _DiscriminatorStep(self.discriminator)
+            self._discriminator_step = DiscriminatorStep(self.discriminator)
 
         # The EUV normalisation the pairs were written with travels with every checkpoint,
         # so that an exported model normalises its inputs as in training.
@@ -354,31 +310,16 @@ class Trainer:
 
     # ------------------------------------------------------------------ steps
     def _autocast(self):
-        return torch.autocast(
-            device_type=self.device.type,
-            dtype=self.amp_dtype or torch.float32,
-            enabled=self.amp_dtype is not None,
-        )
+        return autocast(self.device, self.amp_dtype)
 
     def _pyramids(self, batch):
-        euv = batch["euv"].to(self.device, non_blocking=True)
-        mag = batch["mag"].to(self.device, non_blocking=True)
-        if self._memory_format is torch.channels_last:
-            euv = euv.contiguous(memory_format=torch.channels_last)
-            mag = mag.contiguous(memory_format=torch.channels_last)
-        n_levels = self.model_config.n_levels
-        inputs = image_pyramid(euv, n_levels)
-        targets = [self.normalization.forward(level) for level in image_pyramid(mag, n_levels)]
-        return euv, inputs, targets
-
-    def _backward_step(self, loss, optimizer):
-        optimizer.zero_grad(set_to_none=True)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.step(optimizer)
-        else:
-            loss.backward()
-            optimizer.step()
+        return batch_pyramids(
+            batch,
+            self.device,
+            self.model_config.n_levels,
+            self.normalization,
+            channels_last=self._memory_format is torch.channels_last,
+        )
 
     def _train_step(self, batch):
         euv, inputs, targets = self._pyramids(batch)
@@ -389,40 +330,30 @@ class Trainer:
         self.discriminator.requires_grad_(True)
         with self._autocast():
             real_logits, fake_logits = self._discriminator_step(inputs, targets, [f.detach() for f in fakes])
-            loss_d = sum(
-                w * discriminator_loss(self.gan_loss, r, f)
-                for w, r, f in zip(self.level_weights, real_logits, fake_logits, strict=True)
-            )
-        self._backward_step(loss_d, self.optimizer_d)
+            loss_d = pyramid_discriminator_loss(self.gan_loss, real_logits, fake_logits, self.level_weights)
+        optimizer_step(loss_d, self.optimizer_d, self.scaler)
 
         # Generators: fool the (frozen) discriminators and stay close to the targets.
         self.discriminator.requires_grad_(False)
         with self._autocast():
-            logits = self.discriminator(inputs, fakes)
-            loss_g = 0.0
-            gan_parts, l2_parts = [], []
-            for w, lg, fake, target in zip(self.level_weights, logits, fakes, targets, strict=True):
-                total, parts = generator_loss(
-                    self.gan_loss, lg, fake.float(), target, lambda_l2=self.train_config.lambda_l2
-                )
-                loss_g = loss_g + w * total
-                gan_parts.append(parts["gan"])
-                l2_parts.append(parts["l2"])
-        self._backward_step(loss_g, self.optimizer_g)
+            loss_g, gan_g, l2_parts = pyramid_generator_loss(
+                self.gan_loss,
+                self.discriminator(inputs, fakes),
+                fakes,
+                targets,
+                self.level_weights,
+                lambda_l2=self.train_config.lambda_l2,
+            )
+        optimizer_step(loss_g, self.optimizer_g, self.scaler)
         self.discriminator.requires_grad_(True)
         if self.scaler is not None:
             self.scaler.update()
+        # In the order of the loss columns of train_log.csv (run_log.train_columns).
         return torch.stack(
-            [
-                loss_d.detach().float(),
-                loss_g.detach().float(),
-                sum(gan_parts).float(),
-                *(p.float() for p in l2_parts),
-            ]
+            [loss_d.detach().float(), loss_g.detach().float(), gan_g.float(), *(p.float() for p in l2_parts)]
         )
 
     # ------------------------------------------------------------------ evaluation
-    @torch.inference_mode()
     def evaluate(self):
         """
         Evaluate the generator on the held-out split (in eval mode, whole images).
@@ -437,130 +368,47 @@ class Trainer:
         """
         if self.eval_dataset is None or not self.context.is_main:
             return {}
-        n_levels = self.model_config.n_levels
-        was_training = self.generator.training
-        self.generator.eval()
-        sq = torch.zeros(n_levels, dtype=torch.float64)
-        counts = torch.zeros(n_levels, dtype=torch.float64)
-        # Sums over on-disk pixels: n, |e|, e^2, x, y, x^2, y^2, xy (x: truth, y: prediction, in G).
-        sums = torch.zeros(8, dtype=torch.float64)
-        batch_size = self.train_config.batch_size
-        for start in range(0, len(self.eval_dataset), batch_size):
-            items = [
-                self.eval_dataset[i] for i in range(start, min(start + batch_size, len(self.eval_dataset)))
-            ]
-            batch = {key: torch.stack([item[key] for item in items]) for key in items[0]}
-            euv, _, targets = self._pyramids(batch)
-            with self._autocast():
-                predictions = self.generator(euv)
-            for m, (prediction, target) in enumerate(zip(predictions, targets, strict=True)):
-                sq[m] += float(((prediction.float() - target) ** 2).sum())
-                counts[m] += target.numel()
-            disk = batch["disk"].to(self.device) > 0.5
-            truth = batch["mag"].to(self.device)[disk].double()
-            guess = self.normalization.inverse(predictions[-1].float())[disk].double()
-            error = guess - truth
-            sums += torch.stack(
-                [
-                    torch.tensor(float(truth.numel()), dtype=torch.float64, device=truth.device),
-                    error.abs().sum(),
-                    (error**2).sum(),
-                    truth.sum(),
-                    guess.sum(),
-                    (truth**2).sum(),
-                    (guess**2).sum(),
-                    (truth * guess).sum(),
-                ]
-            ).cpu()
-        self.generator.train(was_training)
-        results = {f"l2_level{m}": float(sq[m] / counts[m]) for m in range(n_levels)}
-        n, abs_err, sq_err, sx, sy, sxx, syy, sxy = (float(v) for v in sums)
-        if n > 0:
-            results["mae_G"] = abs_err / n
-            results["rmse_G"] = (sq_err / n) ** 0.5
-            var_x, var_y = sxx / n - (sx / n) ** 2, syy / n - (sy / n) ** 2
-            cov = sxy / n - sx * sy / n**2
-            results["cc"] = cov / (var_x * var_y) ** 0.5 if var_x > 0 and var_y > 0 else float("nan")
-        return results
+        return evaluate_generator(
+            self.generator,
+            self.eval_dataset,
+            batch_size=self.train_config.batch_size,
+            pyramids=self._pyramids,
+            autocast=self._autocast,
+            normalization=self.normalization,
+            n_levels=self.model_config.n_levels,
+        )
 
     # ------------------------------------------------------------------ loop
-    @contextlib.contextmanager
     def _determinism(self):
-        previous = (
-            torch.are_deterministic_algorithms_enabled(),
-            torch.is_deterministic_algorithms_warn_only_enabled(),
-            torch.backends.cudnn.deterministic,
-            torch.backends.cudnn.benchmark,
-        )
-        previous_fill = torch.utils.deterministic.fill_uninitialized_memory
-        if self.train_config.deterministic:
-            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-            # Some CUDA kernels (e.g. the backward of bilinear upsampling) have no
-            # deterministic version: warn about them there instead of failing.
-            torch.use_deterministic_algorithms(True, warn_only=self.device.type == "cuda")
-            # Deterministic mode also fills every new tensor with NaN (a debugging aid for
-            # reads of uninitialised memory, which none of these kernels do): a wasted
-            # pass over memory for each of the ~1700 tensors of a step.
-            torch.utils.deterministic.fill_uninitialized_memory = False
-            torch.backends.cudnn.deterministic = True
-            torch.backends.cudnn.benchmark = False
-        elif self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True
-        try:
-            yield
-        finally:
-            torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
-            torch.utils.deterministic.fill_uninitialized_memory = previous_fill
-            torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = previous[2:]
+        return deterministic_algorithms(self.train_config.deterministic, self.device)
 
     def _loader(self):
-        cfg = self.train_config
-        sampler = StepBatchSampler(
-            len(self.train_dataset),
-            cfg.batch_size,
-            cfg.steps,
+        return training_loader(
+            self.train_dataset,
+            self.train_config,
             start_step=self.step,
-            seed=cfg.seed,
             rank=self.context.rank,
             world_size=self.context.world_size,
+            device=self.device,
         )
-        cuda = self.device.type == "cuda"
-        workers = {"prefetch_factor": 4} if cfg.num_workers > 0 else {}
-        loader = DataLoader(
-            self.train_dataset,
-            batch_sampler=sampler,
-            num_workers=cfg.num_workers,
-            # Page-locked batches: the host-to-GPU copies in `_pyramids` run asynchronously.
-            pin_memory=cuda,
-            # A private generator: creating the loader must not consume the global RNG,
-            # or a resumed run would drift from the uninterrupted one.
-            generator=torch.Generator().manual_seed(cfg.seed),
-            **workers,
-        )
-        if cuda and cfg.num_workers == 0:
-            # Read and pin the next batches in a thread while the GPU computes (the batches
-            # and their order are those of the loader; only the timing changes).
-            return prefetch(loader, depth=2)
-        return loader
 
-    def _log_columns(self):
-        levels = [f"l2_level{m}" for m in range(self.model_config.n_levels)]
-        train = ["step", "elapsed_s", "steps_per_s", "loss_d", "loss_g", "gan_g", *levels]
-        evaluation = ["step", *levels, "mae_G", "rmse_G", "cc"]
-        return train, evaluation
-
-    def _record_eval(self, eval_log):
+    def _record_eval(self, logs):
         results = self.evaluate()
         if results:
             self.last_eval = {"step": self.step, **results}
-            eval_log.append(self.last_eval)
-            if self._tensorboard is not None:
-                for key, value in results.items():
-                    self._tensorboard.add_scalar(f"eval/{key}", value, self.step)
-            log.info(
-                "step %d evaluation: %s", self.step, ", ".join(f"{k}={v:.4g}" for k, v in results.items())
-            )
+            logs.record_eval(self.last_eval)
         barrier(self.context)
+
+    def _train_row(self, window, loss_columns):
+        """The row of ``train_log.csv`` that closes ``window`` (collective)."""
+        means = reduce_mean(self.context, window.mean()).tolist()
+        now = time.perf_counter()
+        if not all(map(math.isfinite, means)):
+            raise MagnetoGANError(f"training diverged: non-finite losses {means} around step {self.step}")
+        row = dict(zip(loss_columns, means, strict=True))
+        row.update(step=self.step, elapsed_s=self._elapsed(), steps_per_s=window.steps / (now - window.start))
+        window.reset(now)
+        return row
 
     def train(self):
         """
@@ -581,70 +429,41 @@ class Trainer:
         """
         cfg = self.train_config
         start_step = self.step
-        train_columns, eval_columns = self._log_columns()
-        train_log = eval_log = None
         if self.context.is_main:
             save_config(self.run_dir / "config.toml", self.model_config, self.train_config)
-            resume_step = start_step if start_step > 0 else None
-            train_log = CSVLog(self.run_dir / "train_log.csv", train_columns, resume_step=resume_step)
-            eval_log = CSVLog(self.run_dir / "eval_log.csv", eval_columns, resume_step=resume_step)
-            self._tensorboard = open_tensorboard(self.run_dir / "tensorboard", start_step or None)
-        bar = tqdm(
-            total=cfg.steps,
-            initial=start_step,
-            desc="train",
-            unit="step",
-            disable=not (self.progress and self.context.is_main),
-            dynamic_ncols=True,
+        logs = RunLogs(
+            self.run_dir,
+            self.model_config.n_levels,
+            start_step=start_step,
+            total_steps=cfg.steps,
+            write=self.context.is_main,
+            progress=self.progress,
         )
         began = self._session_start = time.perf_counter()
-        window, window_start, window_steps = None, began, 0
+        window = LossWindow(began)
         evaluated_at = saved_at = None
         self.generator.train()
         self.discriminator.train()
         try:
             with self._determinism():
                 for batch in self._loader():
-                    values = self._train_step(batch)
+                    window.add(self._train_step(batch))
                     self.step += 1
-                    window_steps += 1
-                    window = values if window is None else window + values
-                    bar.update(1)
+                    logs.advance()
                     if self.step % cfg.log_every == 0 or self.step == cfg.steps:
-                        means = reduce_mean(self.context, window / window_steps).tolist()
-                        now = time.perf_counter()
-                        if not all(map(math.isfinite, means)):
-                            raise MagnetoGANError(
-                                f"training diverged: non-finite losses {means} around step {self.step}"
-                            )
-                        row = dict(zip(train_columns[3:], means, strict=True))
-                        row.update(
-                            step=self.step,
-                            elapsed_s=self._elapsed(),
-                            steps_per_s=window_steps / (now - window_start),
-                        )
-                        if self.context.is_main:
-                            train_log.append(row)
-                            if self._tensorboard is not None:
-                                for key in train_columns[2:]:
-                                    self._tensorboard.add_scalar(f"train/{key}", row[key], self.step)
-                        bar.set_postfix(loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}")
-                        window, window_start, window_steps = None, now, 0
+                        logs.record_train(self._train_row(window, logs.loss_columns))
                     if cfg.eval_every and self.step % cfg.eval_every == 0:
-                        self._record_eval(eval_log)
+                        self._record_eval(logs)
                         evaluated_at = self.step
                     if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                         self.save_checkpoint()
                         saved_at = self.step
                 if evaluated_at != self.step and self.step > start_step:
-                    self._record_eval(eval_log)
+                    self._record_eval(logs)
                 if saved_at != self.step and self.step > start_step:
                     self.save_checkpoint()
         finally:
-            bar.close()
-            if self._tensorboard is not None:
-                self._tensorboard.close()
-                self._tensorboard = None
+            logs.close()
 
         elapsed = time.perf_counter() - began
         self._elapsed_before, self._session_start = self._elapsed(), None
