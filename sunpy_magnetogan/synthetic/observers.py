@@ -28,17 +28,18 @@ __all__ = [
 
 def observation_time(time):
     """
-    A time as the synthetic Sun keeps it (days since its epoch, as a `~astropy.time.Time`).
+    A time as the synthetic Sun keeps it: ``time_from_days(days_since_epoch(time))``.
 
     Parameters
     ----------
-    time : `~astropy.time.Time` or str
-        The time (or an array of times).
+    time : `~astropy.time.Time`, str, float or numpy.ndarray
+        Any time `~sunpy_magnetogan.solar_cycle.days_since_epoch` accepts (numbers are
+        days since its epoch).
 
     Returns
     -------
     `~astropy.time.Time`
-        ``time_from_days(days_since_epoch(time))``.
+        The epoch plus the float64 days, so every observer of a time uses one value.
     """
     return time_from_days(days_since_epoch(time))
 
