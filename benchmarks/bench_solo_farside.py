@@ -45,6 +45,7 @@ from astropy.time import Time
 from sunpy.coordinates import HeliographicCarrington
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import describe_machine
 
 from sunpy_magnetogan.data.solo import is_eui_fsi, is_phi_fdt_blos, phi_to_hmi
@@ -61,33 +62,7 @@ from sunpy_magnetogan.synthetic import (
     stereo_observer,
 )
 from sunpy_magnetogan.tracking import detect_active_regions
-
-FSI = {
-    "obsrvtry": "Solar Orbiter",
-    "instrume": "EUI",
-    "telescop": "SOLO/EUI/FSI",
-    "detector": "FSI",
-    "btype": "Intensity",
-    "bunit": "DN/s",
-    "level": "L2",
-}
-PHI = {
-    "obsrvtry": "Solar Orbiter",
-    "instrume": "PHI",
-    "telescop": "SOLO/PHI/FDT",
-    "detector": "FDT Magnetogram",
-    "btype": "LOS Magnetic Field Strength",
-    "bunit": "G",
-    "level": "L2",
-}
-
-
-def relabel(smap, keywords, scale=1.0):
-    meta = smap.meta.copy()
-    for key in ("exptime", "telescop", "instrume", "detector", "obsrvtry"):
-        meta.pop(key, None)
-    meta.update(keywords)
-    return sunpy.map.Map(np.asarray(smap.data, dtype=np.float32) * np.float32(scale), meta)
+from tests.helpers_solo import EUI_FSI_KEYWORDS, PHI_FDT_BLOS_KEYWORDS, relabel
 
 
 def views(n, rng):
@@ -149,6 +124,22 @@ def detected_flux(smap, regions, sun):
     return out
 
 
+def truth_and_generated(fsi, phi, model):
+    """The PHI-like truth on the HMI scale, and the magnetogram generated from the EUI-like image."""
+    assert isinstance(fsi, sunpy.map.sources.EUIMap)
+    assert is_eui_fsi(fsi)
+    assert is_phi_fdt_blos(phi)
+    truth = phi_to_hmi(phi, factor=1.0, reference="synthetic truth (HMI-like)")
+    return truth, generate_magnetogram(fsi, model=model, device="cpu")
+
+
+def found_flux(truth, generated, regions, sun):
+    """`detected_flux` on the generated map and on the truth map, keyed ``"generated"``, ``"truth"``."""
+    return {
+        name: detected_flux(smap, regions, sun) for name, smap in (("generated", generated), ("truth", truth))
+    }
+
+
 def split_views(name):
     """The ``(seed, time, observer)`` views of a benchmark split."""
     for seed, when, _, observer_at in BENCHMARK_SPLIT[name].items(name):
@@ -179,20 +170,13 @@ def main_split(args):
             suns = {seed: SyntheticSun(seed)}
         sun = suns[seed]
         fsi, phi = observe_pair(sun, when, observer, instrument="FSI", npix=args.npix)
-        assert isinstance(fsi, sunpy.map.sources.EUIMap)
-        assert is_eui_fsi(fsi)
-        assert is_phi_fdt_blos(phi)
-        truth = phi_to_hmi(phi, factor=1.0, reference="synthetic truth (HMI-like)")
-        generated = generate_magnetogram(fsi, model=args.model, device="cpu")
+        truth, generated = truth_and_generated(fsi, phi, args.model)
         pairs.append((truth, generated))
         if abs(observer.lon.wrap_at(180 * u.deg).to_value(u.deg)) > 90:
             far_pairs.append((truth, generated))
         farside = {}
         regions = truth_regions(sun, when, observer, args.min_flux, farside=farside)
-        found = {
-            name: detected_flux(smap, regions, sun)
-            for name, smap in (("generated", generated), ("truth", truth))
-        }
+        found = found_flux(truth, generated, regions, sun)
         for key in regions_by:
             keep = [rid for rid in regions if key == "all" or farside[rid]]
             regions_by[key] += len(keep)
@@ -245,20 +229,14 @@ def main():
     for seed, when, observer in views(args.n, rng):
         sun = SyntheticSun(seed)
         euv = observe_euvi(sun, when, observer, npix=args.npix)
-        fsi = relabel(euv, {**FSI, "xposure": float(euv.meta["exptime"])}, 1 / float(euv.meta["exptime"]))
-        phi = relabel(observe_hmi(sun, when, observer, npix=args.npix), PHI)
-        assert isinstance(fsi, sunpy.map.sources.EUIMap)
-        assert is_eui_fsi(fsi)
-        assert is_phi_fdt_blos(phi)
-        truth = phi_to_hmi(phi, factor=1.0, reference="synthetic truth (HMI-like)")
-        generated = generate_magnetogram(fsi, model=args.model, device="cpu")
+        exposure = float(euv.meta["exptime"])
+        fsi = relabel(euv, {**EUI_FSI_KEYWORDS, "xposure": exposure}, scale=1 / exposure)
+        phi = relabel(observe_hmi(sun, when, observer, npix=args.npix), PHI_FDT_BLOS_KEYWORDS)
+        truth, generated = truth_and_generated(fsi, phi, args.model)
         pairs.append((truth, generated))
         regions = truth_regions(sun, when, observer, args.min_flux)
         n_regions += len(regions)
-        found = {
-            name: detected_flux(smap, regions, sun)
-            for name, smap in (("generated", generated), ("truth", truth))
-        }
+        found = found_flux(truth, generated, regions, sun)
         for name, fluxes in found.items():
             errors[name] += [flux / regions[rid] - 1 for rid, flux in fluxes.items()]
         ratios += [

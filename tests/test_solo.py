@@ -37,31 +37,17 @@ from sunpy_magnetogan.synthetic import SyntheticSun, observe_euvi, observe_hmi, 
 from sunpy_magnetogan.tracking import detect_active_regions, make_synoptic_map
 from sunpy_magnetogan.validation import euv_instrument, validate_euv_map, validate_magnetogram_map
 
+from .helpers_solo import EUI_FSI_KEYWORDS, PHI_FDT_BLOS_KEYWORDS, relabel
+
 TIME = "2014-09-11T00:00"
 FSI_HEADER = "solo_L1_eui-fsi304-image_20201021T145510206_V03.header"
 #: The PHI/FDT keywords that say what the file is (values of the real phi-fdt-blos product).
 PHI_KEYWORDS = {
-    "obsrvtry": "Solar Orbiter",
-    "instrume": "PHI",
-    "telescop": "SOLO/PHI/FDT",
-    "detector": "FDT Magnetogram",
-    "btype": "LOS Magnetic Field Strength",
-    "bunit": "G",
-    "level": "L2",
+    **PHI_FDT_BLOS_KEYWORDS,
     "filename": "solo_L2_phi-fdt-blos_20140911T000000_V01_0000000000.fits",
 }
 #: The EUI/FSI keywords (values of the real eui-fsi304-image level-2 product).
-FSI_KEYWORDS = {
-    "obsrvtry": "Solar Orbiter",
-    "instrume": "EUI",
-    "telescop": "SOLO/EUI/FSI",
-    "detector": "FSI",
-    "btype": "Intensity",
-    "bunit": "DN/s",
-    "level": "L2",
-    "wavelnth": 304,
-    "waveunit": "Angstrom",
-}
+FSI_KEYWORDS = {**EUI_FSI_KEYWORDS, "wavelnth": 304, "waveunit": "Angstrom"}
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +59,6 @@ def sun():
 def solo():
     """A Solar Orbiter-like observer behind the Sun."""
     return stereo_observer(TIME, 150 * u.deg, lat=15 * u.deg, distance=0.8 * u.AU)
-
-
-def relabel(smap, keywords, *, drop=("exptime", "telescop", "instrume", "detector", "obsrvtry")):
-    meta = smap.meta.copy()
-    for key in drop:
-        meta.pop(key, None)
-    meta.update(keywords)
-    return sunpy.map.Map(np.asarray(smap.data, dtype=np.float32), meta)
 
 
 @pytest.fixture(scope="module")

@@ -37,19 +37,12 @@ from sunpy_magnetogan.synthetic import (
 )
 from sunpy_magnetogan.validation import validate_euv_map, validate_magnetogram_map
 
+from .helpers_solo import PHI_FDT_BLOS_KEYWORDS
+
 #: Behind the Sun (Stonyhurst longitude -177 deg), 0.93 AU, latitude 12 deg.
 FARSIDE = "2027-06-01T00:00"
 #: The perihelion of 2024-04-04 (0.29 AU).
 PERIHELION = "2024-04-04T00:00"
-#: Keywords of the real PHI/FDT phi-fdt-blos file of 2024-03-05 that say what it is.
-PHI_REAL = {
-    "obsrvtry": "Solar Orbiter",
-    "instrume": "PHI",
-    "telescop": "SOLO/PHI/FDT",
-    "detector": "FDT Magnetogram",
-    "btype": "LOS Magnetic Field Strength",
-    "bunit": "G",
-}
 
 
 @pytest.fixture(scope="module")
@@ -130,9 +123,8 @@ def test_fsi_image_is_a_level2_euimap_with_the_real_keywords(farside_pair):
 def test_phi_magnetogram_has_the_phi_fdt_blos_keywords(farside_pair):
     _, phi = farside_pair
     assert is_phi_fdt_blos(phi)
-    for key, value in PHI_REAL.items():
+    for key, value in PHI_FDT_BLOS_KEYWORDS.items():  # those of the real file of 2024-03-05
         assert phi.meta[key] == value, key
-    assert phi.meta["level"] == "L2"
     assert "phi-fdt-blos" in phi.meta["filename"]
     assert phi.meta["rpltscl"] == PHI_FDT.native_scale.to_value(u.arcsec) == 3.574
     assert phi.unit == u.G

@@ -75,9 +75,9 @@ from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalizati
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.preprocess import prepare_magnetogram_map
 from sunpy_magnetogan.solar_cycle import days_since_epoch, time_from_days
-from sunpy_magnetogan.synthetic.observe import (
+from sunpy_magnetogan.synthetic.observe import observe_pair
+from sunpy_magnetogan.synthetic.observers import (
     farside_observer,
-    observe_pair,
     observer_view,
     sdo_observer,
     solo_observer,
@@ -315,14 +315,47 @@ def _resolve_splits(split):
     raise ValueError(f"split must be 'benchmark', one of {sorted(BENCHMARK_SPLIT)} or a dict of SplitSpec")
 
 
-def _create_or_resume(path, grid_size, attrs):
-    """
-    Create a store of synthetic pairs, or reopen one to resume writing it.
+@dataclass(frozen=True)
+class _PairWriter:
+    """Observes synthetic pairs and adds them, on the model grid, to a store."""
 
-    A store written by another generator, or whose EUV images were normalised otherwise
-    than ``attrs["euv_normalization"]``, is refused: resuming it would mix two kinds of
+    store: PairStore
+    npix: int
+    grid: ModelGrid
+    euv_normalization: object
+
+    def add(self, pair_id, split, sun, seed, time, label, observer, instrument):
+        """Observe one pair (`observe_pair`), prepare it (`_prepare`) and store it with `_meta`."""
+        euv, mag = observe_pair(sun, time, observer, instrument=instrument, npix=self.npix)
+        euv_data, mag_data, disk = _prepare(euv, mag, self.grid, self.euv_normalization)
+        self.store.add(
+            pair_id,
+            euv=euv_data,
+            mag=mag_data,
+            disk=disk,
+            split=split,
+            meta=_meta(seed, time, label, observer, instrument),
+        )
+
+
+def _pair_writer(path, *, npix, grid_size, euv_normalization, **contents):
+    """
+    Create a store of synthetic pairs, or reopen one to resume writing it, and its writer.
+
+    The store's attributes are the generator, ``npix``, ``contents`` (what the store
+    holds), the EUV normalisation (`~sunpy_magnetogan.normalization.QuietSunNormalization`
+    if None) and the input preparation. A store written by another generator, or whose
+    EUV images were normalised otherwise, is refused: resuming it would mix two kinds of
     pairs.
     """
+    euv_normalization = euv_normalization or QuietSunNormalization()
+    attrs = {
+        "generator": GENERATOR,
+        "npix": int(npix),
+        **contents,
+        "euv_normalization": euv_normalization.to_dict(),
+        "input_preparation": SYNTHETIC_PREPARATION.to_dict(),
+    }
     store = PairStore.create(path, grid_size=grid_size, attrs=attrs, exist_ok=True)
     if store.attrs.get("generator") != GENERATOR:
         raise MagnetoGANError(f"{path} holds a pair store that was not written by {GENERATOR}")
@@ -332,7 +365,7 @@ def _create_or_resume(path, grid_size, attrs):
             f"{path} holds pairs normalised with {stored}, not {attrs['euv_normalization']}; "
             "write them to a new directory"
         )
-    return store
+    return _PairWriter(store, int(npix), ModelGrid(grid_size), euv_normalization)
 
 
 def write_synthetic_dataset(
@@ -389,18 +422,16 @@ def write_synthetic_dataset(
     (1, 'sunpy_magnetogan.synthetic')
     """
     splits = _resolve_splits(split)
-    euv_normalization = euv_normalization or QuietSunNormalization()
-    attrs = {
-        "generator": GENERATOR,
-        "npix": int(npix),
-        "splits": {name: asdict(spec) for name, spec in splits.items()},
-        "benchmark": split == "benchmark" or (isinstance(split, str) and split in BENCHMARK_SPLIT),
-        "magnetogram": "synthetic HMI, radial-field approximation, Gauss",
-        "euv_normalization": euv_normalization.to_dict(),
-        "input_preparation": SYNTHETIC_PREPARATION.to_dict(),
-    }
-    store = _create_or_resume(path, grid_size, attrs)
-    grid = ModelGrid(grid_size)
+    writer = _pair_writer(
+        path,
+        npix=npix,
+        grid_size=grid_size,
+        euv_normalization=euv_normalization,
+        splits={name: asdict(spec) for name, spec in splits.items()},
+        benchmark=split == "benchmark" or (isinstance(split, str) and split in BENCHMARK_SPLIT),
+        magnetogram="synthetic HMI, radial-field approximation, Gauss",
+    )
+    store = writer.store
     items = [
         (name, spec, _pair_id(seed, time, label, spec.instrument), seed, time, label, observer_at)
         for name, spec in splits.items()
@@ -421,16 +452,7 @@ def write_synthetic_dataset(
             if seed not in suns:
                 suns.clear()
                 suns[seed] = SyntheticSun(seed)
-            euv, mag = observe_pair(suns[seed], time, observer, instrument=spec.instrument, npix=npix)
-            euv_data, mag_data, disk = _prepare(euv, mag, grid, euv_normalization)
-            store.add(
-                pair_id,
-                euv=euv_data,
-                mag=mag_data,
-                disk=disk,
-                split=name,
-                meta=_meta(seed, time, label, observer, spec.instrument),
-            )
+            writer.add(pair_id, name, suns[seed], seed, time, label, observer, spec.instrument)
             written += 1
             log.info("wrote synthetic pair %s (%s)", pair_id, name)
     return PairStore.open(path)
@@ -479,16 +501,13 @@ def write_time_series(
     """
     if isinstance(series, SeriesSpec):
         series = (series,)
-    euv_normalization = euv_normalization or QuietSunNormalization()
-    attrs = {
-        "generator": GENERATOR,
-        "npix": int(npix),
-        "series": [_series_dict(s) for s in series],
-        "euv_normalization": euv_normalization.to_dict(),
-        "input_preparation": SYNTHETIC_PREPARATION.to_dict(),
-    }
-    store = _create_or_resume(path, grid_size, attrs)
-    grid = ModelGrid(grid_size)
+    writer = _pair_writer(
+        path,
+        npix=npix,
+        grid_size=grid_size,
+        euv_normalization=euv_normalization,
+        series=[_series_dict(s) for s in series],
+    )
     path = Path(path)
     tables = []
     for spec in series:
@@ -508,18 +527,9 @@ def write_time_series(
                 label, observer_at = _observer(observer_spec, rng)
                 observer = observer_at(time)
                 pair_id = _pair_id(spec.seed, time, label, instrument)
-                if pair_id in store:
+                if pair_id in writer.store:
                     continue
-                euv, mag = observe_pair(sun, time, observer, instrument=instrument, npix=npix)
-                euv_data, mag_data, disk = _prepare(euv, mag, grid, euv_normalization)
-                store.add(
-                    pair_id,
-                    euv=euv_data,
-                    mag=mag_data,
-                    disk=disk,
-                    split="series",
-                    meta=_meta(spec.seed, time, label, observer, instrument),
-                )
+                writer.add(pair_id, "series", sun, spec.seed, time, label, observer, instrument)
     if tables:
         table = vstack(tables, metadata_conflicts="silent")
         table.meta = {"generator": GENERATOR}

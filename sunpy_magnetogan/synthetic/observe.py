@@ -14,6 +14,10 @@ Solar Orbiter is observed from an analytic ephemeris (`solo_observer`), with the
 Sun Imager in 304 A (`observe_fsi`) and the PHI Full Disc Telescope in ``B_los``
 (`observe_phi`), whose headers carry the keywords of the real level-2 products.
 
+The observers (`sdo_observer`, `stereo_observer`, `farside_observer`, `solo_observer`,
+`observer_view`) live in ``sunpy_magnetogan.synthetic.observers`` and the headers in
+``sunpy_magnetogan.synthetic.headers``; this module re-exports the observers.
+
 An ``npix`` image emulates the instrument's detector rebinned to ``npix`` pixels (plate
 scale ``native_scale * native_npix / npix``), which is how the model-grid inputs are made
 cheaply; ``npix=4096`` gives the native HMI/AIA scale.
@@ -24,28 +28,22 @@ import logging
 import astropy.units as u
 import numpy as np
 import sunpy.map
-from astropy.coordinates import SkyCoord
-from astropy.time import Time
 from scipy import ndimage
-from sunpy.coordinates import (
-    HeliocentricInertial,
-    HeliographicCarrington,
-    HeliographicStonyhurst,
-    Helioprojective,
-    get_earth,
-)
 
 from sunpy_magnetogan.exceptions import MagnetoGANError
-from sunpy_magnetogan.solar_cycle import days_since_epoch, time_from_days
-from sunpy_magnetogan.sphere import SOLAR_RADIUS
-from sunpy_magnetogan.synthetic.euv import (
-    EUV304Model,
-    euv304_intensity,
-    instrument_header,
-    instrument_response,
-)
+from sunpy_magnetogan.solar_cycle import days_since_epoch
+from sunpy_magnetogan.synthetic.euv import EUV304Model, euv304_intensity, instrument_response
+from sunpy_magnetogan.synthetic.headers import RSUN, synthetic_header
 from sunpy_magnetogan.synthetic.instruments import AIA304, EUVI304, FSI304, HMI, PHI_FDT
 from sunpy_magnetogan.synthetic.kernels import CUTOFF, evaluate_on_image, kernel_amplitude, splat_on_image
+from sunpy_magnetogan.synthetic.observers import (
+    as_observer,
+    farside_observer,
+    observer_view,
+    sdo_observer,
+    solo_observer,
+    stereo_observer,
+)
 from sunpy_magnetogan.synthetic.projection import ImagePlane, observer_frame_from_carrington
 from sunpy_magnetogan.synthetic.seeding import component_rng
 from sunpy_magnetogan.synthetic.sources import NETWORK, SOLAR_RADIUS_CM
@@ -66,247 +64,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: Radius of the synthetic photosphere (IAU nominal, `sunpy_magnetogan.sphere.SOLAR_RADIUS`),
-#: written as RSUN_REF in the headers.
-RSUN = SOLAR_RADIUS.to(u.km)
-
-
-def _time(time):
-    return time_from_days(days_since_epoch(time))
-
-
-def sdo_observer(time):
-    """
-    The position of SDO (taken as Earth's centre; SDO is within 6e-4 AU of it).
-
-    Parameters
-    ----------
-    time : `~astropy.time.Time` or str
-        The time.
-
-    Returns
-    -------
-    `~astropy.coordinates.SkyCoord`
-        Heliographic Stonyhurst coordinate.
-
-    Examples
-    --------
-    >>> import astropy.units as u
-    >>> from sunpy_magnetogan.synthetic import sdo_observer
-    >>> observer = sdo_observer("2014-06-01")
-    >>> float(observer.lon.to_value(u.deg)), round(float(observer.radius.to_value(u.AU)), 3)
-    (0.0, 1.014)
-    """
-    return SkyCoord(get_earth(_time(time)))
-
-
-@u.quantity_input
-def stereo_observer(time, lon: u.deg, *, lat: u.deg = 0 * u.deg, distance: u.AU = 0.97 * u.AU):
-    """
-    A STEREO-like observer at an arbitrary Stonyhurst longitude and distance.
-
-    Parameters
-    ----------
-    time : `~astropy.time.Time` or str
-        The time.
-    lon : `~astropy.units.Quantity`
-        Stonyhurst longitude (Earth is at 0; STEREO-A drifted west (+), STEREO-B east (-)
-        by about 22 deg a year from 2006).
-    lat : `~astropy.units.Quantity`, optional
-        Stonyhurst latitude.
-    distance : `~astropy.units.Quantity`, optional
-        Distance from Sun centre (STEREO-A: 0.96 AU, STEREO-B: 1.05 AU).
-
-    Returns
-    -------
-    `~astropy.coordinates.SkyCoord`
-    """
-    return SkyCoord(lon, lat, distance, frame=HeliographicStonyhurst(obstime=_time(time)))
-
-
-@u.quantity_input
-def farside_observer(time, *, distance: u.AU = 1 * u.AU):
-    """
-    An observer above the centre of the far side (Stonyhurst longitude 180 deg).
-
-    Parameters
-    ----------
-    time : `~astropy.time.Time` or str
-        The time.
-    distance : `~astropy.units.Quantity`, optional
-        Distance from Sun centre.
-
-    Returns
-    -------
-    `~astropy.coordinates.SkyCoord`
-    """
-    return stereo_observer(time, 180 * u.deg, lat=0 * u.deg, distance=distance)
-
-
-# Solar Orbiter's orbit after the cruise phase (from November 2021), as a Keplerian ellipse
-# in the solar equatorial (heliocentric inertial) frame. See `solo_observer` for the sources.
-_SOLO_PERIHELION = 0.29 * u.AU
-_SOLO_APHELION = 0.96 * u.AU
-_SOLO_PERIHELION_TIME = "2023-04-09T00:00"
-_SOLO_NODE = 205.0 * u.deg
-_SOLO_ARG_PERIHELION = 345.0 * u.deg
-#: (from, inclination to the solar equator). Near the ecliptic until the Venus gravity
-#: assist of 18 February 2025 (17 deg after it) and that of 24 December 2026 (24 deg after
-#: it), dated flybys. The step to 33 deg is not at a dated flyby: Müller et al. (2020, Table 1)
-#: give only the first date at 33 deg latitude, 2029-07-24; the step is placed 33.5 days
-#: before it, the mean lag between the two dated flybys and the first dates at their
-#: latitudes in the same table (32 and 35 days).
-_SOLO_INCLINATION = (
-    ("2020-01-01", 7.0 * u.deg),
-    ("2025-02-18", 17.0 * u.deg),
-    ("2026-12-24", 24.0 * u.deg),
-    ("2029-06-20T12:00", 33.0 * u.deg),
-)
-
-
-def _kepler_anomalies(mean_anomaly, eccentricity):
-    """True anomaly (rad) and ``1 - e cos E`` of a mean anomaly (rad), by Newton's method."""
-    ecc_anomaly = np.array(mean_anomaly, dtype=np.float64)
-    for _ in range(50):
-        step = (ecc_anomaly - eccentricity * np.sin(ecc_anomaly) - mean_anomaly) / (
-            1.0 - eccentricity * np.cos(ecc_anomaly)
-        )
-        ecc_anomaly = ecc_anomaly - step
-        if np.all(np.abs(step) < 1e-12):
-            break
-    true_anomaly = 2.0 * np.arctan2(
-        np.sqrt(1.0 + eccentricity) * np.sin(ecc_anomaly / 2.0),
-        np.sqrt(1.0 - eccentricity) * np.cos(ecc_anomaly / 2.0),
-    )
-    return true_anomaly, 1.0 - eccentricity * np.cos(ecc_anomaly)
-
-
-def solo_observer(time):
-    """
-    A Solar Orbiter-like observer, from an analytic ephemeris of the 2022-2030 orbits.
-
-    The orbit is a Keplerian ellipse in the solar equatorial (heliocentric inertial)
-    frame, whose inclination changes in steps at the Venus gravity assists:
-
-    * perihelion 0.29 AU and aphelion 0.96 AU, so a period of 180.5 days (Kepler's third
-      law), perihelion passages on 2023-04-09 plus multiples of it (2023-10-06,
-      2024-04-04, 2024-10-01, 2025-03-31, ...). The mission overview (Müller et al. 2020,
-      A&A 642, A1, Table 1) gives a closest perihelion of 0.28 AU, a furthest aphelion of
-      1.02 AU and periods of 150-180 days: the model's single ellipse lies inside those
-      ranges, its period half a day above the longest;
-    * inclination to the solar equator 7 deg until the Venus gravity assist of
-      2025-02-18, 17 deg after it, 24 deg after the one of 2026-12-24, and 33 deg from
-      2029-06-20. ESA gives the first two steps (about 7.7 deg before and about 17 deg
-      after the flyby of February 2025, 24 deg after that of December 2026: its
-      announcement of the Venus flyby of 4 September 2022, as reported on 29 August 2022;
-      the February 2025 flyby took place on the 18th, at 379 km from Venus);
-      Müller et al. (2020, Table 1) give the maximum heliographic latitude: 7 deg in the
-      cruise phase, 18 deg (first reached 2025-03-22), 24 deg (2027-01-28) and 33 deg
-      (2029-07-24). The flyby that brings 33 deg is not dated in the sources used, so
-      that step is put 33.5 days before 2029-07-24, the mean lag between the two dated
-      flybys and the first dates at their latitudes (32 and 35 days); the Venus flyby of
-      2028 is not modelled (no inclination was found for it). The gravity assists are
-      instantaneous steps of the inclination, so the latitude jumps on those dates. The
-      model first reaches within 0.5 deg of its three raised latitudes on 2025-03-15,
-      2027-03-08 and 2029-08-27 (Müller et al.: 2025-03-22, 2027-01-28, 2029-07-24);
-    * the orientation (ascending node 205 deg, argument of perihelion 345 deg in the
-      heliocentric inertial frame) is set so that the orbit passes through Solar Orbiter's
-      position in the PHI/FDT file of 2024-03-05T04:15 read in sunpy's tests
-      (heliocentric inertial longitude 67.2 deg, latitude -4.7 deg, 0.625 AU, moving
-      south), within 1 deg and 0.005 AU.
-
-    Solar Orbiter was launched on 2020-02-10 at 04:03 UTC (Müller et al. 2020, Table 1)
-    and ended its cruise phase with the Earth gravity assist of November 2021; the model
-    is meant for the science phase from 2022. The longitude from Earth drifts through all
-    values: over 2022-2030 the model is more than 90 deg from Earth (on the far side) 49%
-    of the time. This is a model for a synthetic data set, not a substitute for the SPICE
-    kernels of the real spacecraft: the real period changes at each gravity assist, so
-    away from 2024 the model's perihelia drift by weeks from the real ones (it puts the
-    first perihelion of the science phase on 2022-04-14, the real one was on 2022-03-26
-    at about 0.32 AU).
-
-    Parameters
-    ----------
-    time : `~astropy.time.Time` or str
-        The time (or an array of times).
-
-    Returns
-    -------
-    `~astropy.coordinates.SkyCoord`
-        Heliographic Stonyhurst coordinate(s) at ``time``.
-
-    Examples
-    --------
-    >>> import astropy.units as u
-    >>> from sunpy_magnetogan.synthetic import solo_observer
-    >>> solo = solo_observer("2024-03-05T04:15")  # the PHI/FDT file of sunpy's tests: -21.8, -4.7, 0.625
-    >>> round(float(solo.lon.to_value(u.deg))), round(float(solo.lat.to_value(u.deg))), round(float(solo.radius.to_value(u.AU)), 2)
-    (-22, -5, 0.63)
-    >>> far = solo_observer("2027-06-01")  # behind the Sun, 0.93 AU from it
-    >>> round(float(far.lon.to_value(u.deg))), round(float(far.radius.to_value(u.AU)), 2)
-    (-177, 0.93)
-    """
-    obstime = _time(time)
-    perihelion, aphelion = _SOLO_PERIHELION.to_value(u.AU), _SOLO_APHELION.to_value(u.AU)
-    semi_major = (perihelion + aphelion) / 2.0
-    eccentricity = (aphelion - perihelion) / (aphelion + perihelion)
-    period = semi_major**1.5 * 365.25  # days
-    days = (obstime - Time(_SOLO_PERIHELION_TIME)).to_value(u.day)
-    true_anomaly, ratio = _kepler_anomalies(2.0 * np.pi * np.asarray(days) / period, eccentricity)
-    inclination = np.zeros(np.shape(days))
-    for start, value in _SOLO_INCLINATION:
-        inclination = np.where(obstime >= Time(start), value.to_value(u.rad), inclination)
-    from_node = _SOLO_ARG_PERIHELION.to_value(u.rad) + true_anomaly
-    lon = _SOLO_NODE.to_value(u.rad) + np.arctan2(np.sin(from_node) * np.cos(inclination), np.cos(from_node))
-    lat = np.arcsin(np.sin(from_node) * np.sin(inclination))
-    hci = SkyCoord(
-        lon * u.rad, lat * u.rad, semi_major * ratio * u.AU, frame=HeliocentricInertial(obstime=obstime)
-    )
-    return hci.transform_to(HeliographicStonyhurst(obstime=obstime))
-
-
-def _as_observer(observer, time):
-    """The observer in Stonyhurst coordinates at ``time`` (its lon/lat/distance kept)."""
-    obstime = _time(time)
-    if observer is None:
-        return sdo_observer(obstime)
-    if not isinstance(observer, SkyCoord):
-        raise TypeError(f"observer must be a SkyCoord, got {type(observer).__name__}")
-    own_time = obstime if observer.obstime is None else observer.obstime
-    hgs = observer.transform_to(HeliographicStonyhurst(obstime=own_time))
-    return SkyCoord(hgs.lon, hgs.lat, hgs.radius, frame=HeliographicStonyhurst(obstime=obstime))
-
-
-def observer_view(observer, time):
-    """
-    Carrington longitude and latitude of the sub-observer point, and the distance.
-
-    Parameters
-    ----------
-    observer : `~astropy.coordinates.SkyCoord` or None
-        The observer (Earth if None).
-    time : `~astropy.time.Time` or str
-        The time.
-
-    Returns
-    -------
-    l0, b0 : float
-        Degrees (sunpy's Carrington frame for this observer, light travel time included).
-    distance : `~astropy.units.Quantity`
-        Distance from Sun centre.
-
-    Examples
-    --------
-    >>> from sunpy_magnetogan.synthetic import farside_observer, observer_view
-    >>> l0, b0, distance = observer_view(None, "2014-06-01")  # the Earth
-    >>> l0_far, _, _ = observer_view(farside_observer("2014-06-01"), "2014-06-01")
-    >>> round((l0_far - l0) % 360)
-    180
-    """
-    observer = _as_observer(observer, time)
-    hgc = observer.transform_to(HeliographicCarrington(observer=observer, obstime=observer.obstime))
-    return float(hgc.lon.to_value(u.deg)), float(hgc.lat.to_value(u.deg)), observer.radius.to(u.m)
 
 
 def _plane(instrument, observer, npix, roll, binning=None):
@@ -434,93 +191,6 @@ def _noise_rng(sun, name, time, observer):
     )
 
 
-def _header(instrument, observer, time, plane, shape, *, observatory, sun, l0, b0):
-    obstime = _time(time)
-    frame = Helioprojective(observer=observer, obstime=obstime, rsun=RSUN)
-    telescope = instrument.telescope
-    if instrument.name in ("HMI", "AIA") and observatory != "SDO":
-        telescope = f"{observatory}/{instrument.name}"
-    header = instrument_header(
-        instrument,
-        shape,
-        SkyCoord(0 * u.arcsec, 0 * u.arcsec, frame=frame),
-        observatory=observatory,
-        telescope=telescope,
-        reference_pixel=u.Quantity(plane.crpix, u.pix),
-        scale=u.Quantity([plane.scale, plane.scale], u.arcsec / u.pix),
-        rotation_angle=plane.roll * u.deg,
-    )
-    header["crln_obs"] = l0
-    header["crlt_obs"] = b0
-    if instrument.name in ("FSI", "PHI"):
-        _solo_keywords(header, instrument, observer, obstime, plane)
-    elif instrument.name == "EUVI":
-        header["rsun"] = float(header["rsun_obs"])
-        header["crota"] = plane.roll
-    else:
-        header["crota2"] = plane.roll
-    if instrument.name == "HMI":
-        header["content"] = "MAGNETOGRAM"
-    elif instrument.name in ("AIA", "EUVI"):
-        header["lvl_num"] = 1.5
-    header["origin"] = "sunpy_magnetogan.synthetic"
-    header["synseed"] = sun.seed
-    header["comment"] = (
-        f"Synthetic {instrument.name} observation of SyntheticSun(seed={sun.seed}); "
-        "radial-field approximation B_los = B_r * mu"
-    )
-    return header
-
-
-def _solo_keywords(header, instrument, observer, obstime, plane):
-    """
-    The keywords of the level-2 EUI/FSI and PHI/FDT products (Solar Orbiter metadata standard).
-
-    As in the files read in sunpy's tests: ``solo_L1_eui-fsi304-image_20201021T145510206_V03``
-    (EUI; level 2 differs by ``LEVEL = 'L2'`` and ``BUNIT = 'DN/s'``) and
-    ``solo_LL02_phi-fdt-blos_20240305T041509_V202405151730C_0403057611`` (PHI).
-    """
-    exposure = instrument.exposure.to_value(u.s)
-    stamp = (obstime - exposure / 2 * u.s).strftime("%Y%m%dT%H%M%S")
-    hci = observer.transform_to(HeliocentricInertial(obstime=obstime)).cartesian.xyz.to_value(u.m)
-    header.pop("exptime", None)
-    header["obsrvtry"] = "Solar Orbiter"
-    header["level"] = "L2"
-    header["crota"] = plane.roll
-    # The synthetic Sun is seen at the middle of the exposure (DATE-AVG, sunpy's reference date).
-    header["date-obs"] = header["date-beg"] = (obstime - exposure / 2 * u.s).isot
-    header["date-avg"] = obstime.isot
-    header["rsun_arc"] = float(header["rsun_obs"])
-    header["dsun_au"] = float((observer.radius).to_value(u.AU))
-    header["hcix_obs"], header["hciy_obs"], header["hciz_obs"] = (float(v) for v in hci)
-    # The read-out window of the detector and its binning (a window centred on the detector).
-    binning = plane.scale / instrument.native_scale.to_value(u.arcsec)
-    span = min(round(plane.shape[1] * binning), instrument.native_npix)
-    header["pxbeg1"] = header["pxbeg2"] = (instrument.native_npix - span) // 2 + 1
-    header["pxend1"] = header["pxend2"] = (instrument.native_npix - span) // 2 + span
-    binning = round(binning) if abs(binning - round(binning)) < 1e-6 else round(binning, 4)
-    header["nbin1"] = header["nbin2"] = binning
-    header["nbin"] = binning**2
-    if instrument.name == "FSI":
-        header["filename"] = f"solo_L2_eui-fsi304-image_{stamp}000_V00.fits"
-        header["btype"] = "Intensity"
-        header["xposure"] = exposure
-        header["filter"] = "Magnesium_304_n4"
-        header["wavelnth"] = round(instrument.wavelength.to_value(u.AA))  # an integer, as in the files
-        header["waveunit"] = "Angstrom"
-        header["wavemin"] = 250
-        header["wavemax"] = 350
-    else:
-        header["filename"] = f"solo_L2_phi-fdt-blos_{stamp}_V00_0000000000.fits"
-        header["btype"] = "LOS Magnetic Field Strength"
-        header["date-end"] = (obstime + exposure / 2 * u.s).isot
-        header["rpltscl"] = instrument.native_scale.to_value(u.arcsec)
-        header["wavemin"] = 6172.975
-        header["wavemax"] = 6173.411
-        for key in ("wavelnth", "waveunit"):
-            header.pop(key, None)
-
-
 def observe_hmi(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, observatory="SDO"):
     """
     A synthetic HMI-like line-of-sight magnetogram.
@@ -549,19 +219,8 @@ def observe_hmi(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, obs
     `~sunpy.map.sources.HMIMap`
         ``B_los`` in Gauss (float32), NaN more than a pixel outside the limb.
     """
-    observer = _as_observer(observer, time)
-    return _observe_magnetogram(
-        sun,
-        time,
-        observer,
-        HMI,
-        npix=npix,
-        roll=roll,
-        noise=noise,
-        observatory=observatory,
-        view=None,
-        sources=None,
-    )
+    observer = as_observer(observer, time)
+    return _observe(sun, time, observer, HMI, npix=npix, roll=roll, noise=noise, observatory=observatory)
 
 
 def observe_phi(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, binning=None):
@@ -609,8 +268,8 @@ def observe_phi(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, bin
     >>> is_phi_fdt_blos(phi), phi.meta["telescop"], phi.meta["level"]
     (True, 'SOLO/PHI/FDT', 'L2')
     """
-    observer = solo_observer(time) if observer is None else _as_observer(observer, time)
-    return _observe_magnetogram(
+    observer = solo_observer(time) if observer is None else as_observer(observer, time)
+    return _observe(
         sun,
         time,
         observer,
@@ -619,35 +278,15 @@ def observe_phi(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, bin
         roll=roll,
         noise=noise,
         observatory="Solar Orbiter",
-        view=None,
-        sources=None,
         binning=binning,
     )
 
 
-def _observe_magnetogram(
-    sun, time, observer, instrument, *, npix, roll, noise, observatory, view, sources, binning=None
-):
-    plane = _plane(instrument, observer, npix, roll, binning)
-    view = view or observer_view(observer, time)
-    b_los, geometry = line_of_sight_field(sun, time, observer, plane, view=view, sources=sources)
-    data = _blur(b_los, instrument, plane)
-    if noise:
-        rng = _noise_rng(sun, instrument.name.lower(), time, observer)
-        sigma = instrument.noise.to_value(u.G) / max(
-            plane.scale / instrument.native_scale.to_value(u.arcsec), 1.0
-        )
-        data = data + sigma * rng.standard_normal(data.shape)
-    # Pixels whose centre is within a pixel of the limb still see part of the disk.
-    data = np.where(geometry.rho < 1.0 + 1.0 / plane.radius_px, data, np.nan).astype(np.float32)
-    l0, b0, _ = view
-    header = _header(
-        instrument, observer, time, plane, data.shape, observatory=observatory, sun=sun, l0=l0, b0=b0
-    )
-    return sunpy.map.Map(data, header)
+#: Names of the magnetographs (their images are ``B_los``; the others are 304 A imagers).
+_MAGNETOGRAPHS = ("HMI", "PHI")
 
 
-def _observe_euv(
+def _observe(
     sun,
     time,
     observer,
@@ -657,26 +296,54 @@ def _observe_euv(
     roll,
     noise,
     observatory,
-    model,
+    model=None,
     view=None,
     sources=None,
     binning=None,
 ):
-    observer = _as_observer(observer, time)
+    """
+    A synthetic map of ``instrument``: ``B_los`` of a magnetograph, or a 304 A image.
+
+    The noise-free line-of-sight field on the instrument's pixels
+    (`line_of_sight_field`) goes through the magnetograph's response
+    (`_magnetograph_response`) or the EUV forward model and the imager's response
+    (`_imager_response`), and gets the synthetic header.
+    """
     plane = _plane(instrument, observer, npix, roll, binning)
     view = view or observer_view(observer, time)
     b_los, geometry = line_of_sight_field(sun, time, observer, plane, view=view, sources=sources)
-    b_los = _blur(b_los, HMI, plane)
     rng = _noise_rng(sun, instrument.name.lower(), time, observer)
+    if instrument.name in _MAGNETOGRAPHS:
+        data = _magnetograph_response(b_los, geometry, plane, instrument, rng=rng, noise=noise)
+    else:
+        data = _imager_response(b_los, geometry, plane, instrument, rng=rng, noise=noise, model=model)
+    l0, b0, _ = view
+    header = synthetic_header(
+        instrument, observer, time, plane, data.shape, observatory=observatory, sun=sun, l0=l0, b0=b0
+    )
+    return sunpy.map.Map(data, header)
+
+
+def _magnetograph_response(b_los, geometry, plane, instrument, *, rng, noise):
+    """``B_los`` (G, float32) blurred, with the noise of a rebinned pixel, NaN off the limb."""
+    data = _blur(b_los, instrument, plane)
+    if noise:
+        sigma = instrument.noise.to_value(u.G) / max(
+            plane.scale / instrument.native_scale.to_value(u.arcsec), 1.0
+        )
+        data = data + sigma * rng.standard_normal(data.shape)
+    # Pixels whose centre is within a pixel of the limb still see part of the disk.
+    return np.where(geometry.rho < 1.0 + 1.0 / plane.radius_px, data, np.nan).astype(np.float32)
+
+
+def _imager_response(b_los, geometry, plane, instrument, *, rng, noise, model):
+    """The 304 A image (DN, or DN/s for level-2 EUI) of the field seen at HMI's resolution."""
+    b_los = _blur(b_los, HMI, plane)
     intensity = euv304_intensity(b_los, geometry, rng=rng, model=model or EUV304Model())
     data = instrument_response(intensity, geometry, instrument, rng=rng, noise=noise)
     if instrument.unit == "DN/s":  # level-2 EUI: counts per second
         data = data / np.float32(instrument.exposure.to_value(u.s))
-    l0, b0, _ = view
-    header = _header(
-        instrument, observer, time, plane, data.shape, observatory=observatory, sun=sun, l0=l0, b0=b0
-    )
-    return sunpy.map.Map(data, header)
+    return data
 
 
 def observe_aia(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, observatory="SDO", model=None):
@@ -710,7 +377,8 @@ def observe_aia(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, obs
     `~sunpy.map.sources.AIAMap`
         DN per native pixel (float32).
     """
-    return _observe_euv(
+    observer = as_observer(observer, time)
+    return _observe(
         sun, time, observer, AIA304, npix=npix, roll=roll, noise=noise, observatory=observatory, model=model
     )
 
@@ -745,7 +413,8 @@ def observe_euvi(sun, time, observer, *, npix=512, roll=0.0, noise=True, observa
     """
     if observer is None:
         raise MagnetoGANError("observe_euvi needs an observer, e.g. stereo_observer(time, 90 * u.deg)")
-    return _observe_euv(
+    observer = as_observer(observer, time)
+    return _observe(
         sun, time, observer, EUVI304, npix=npix, roll=roll, noise=noise, observatory=observatory, model=model
     )
 
@@ -791,8 +460,8 @@ def observe_fsi(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, mod
     >>> type(fsi).__name__, fsi.detector, str(fsi.unit), fsi.processing_level
     ('EUIMap', 'FSI', 'DN / s', 2)
     """
-    observer = solo_observer(time) if observer is None else observer
-    return _observe_euv(
+    observer = as_observer(solo_observer(time) if observer is None else observer, time)
+    return _observe(
         sun,
         time,
         observer,
@@ -849,32 +518,15 @@ def observe_pair(sun, time, observer=None, *, instrument="AIA", npix=512, observ
         raise ValueError(f"instrument must be 'AIA', 'EUVI' or 'FSI', got {instrument!r}")
     euv_instrument, mag_instrument, default_observatory = _PAIRS[name]
     observatory = default_observatory if name == "FSI" else (observatory or default_observatory)
-    observer = _as_observer(observer, time)
+    observer = as_observer(observer, time)
     shared = {"view": observer_view(observer, time), "sources": sun.sources(time)}
     if name == "FSI":
         shared["binning"] = "disk"
-    euv = _observe_euv(
-        sun,
-        time,
-        observer,
-        euv_instrument,
-        npix=npix,
-        roll=0.0,
-        noise=noise,
-        observatory=observatory,
-        model=None,
-        **shared,
-    )
-    mag = _observe_magnetogram(
-        sun,
-        time,
-        observer,
-        mag_instrument,
-        npix=npix,
-        roll=0.0,
-        noise=noise,
-        observatory=observatory,
-        **shared,
+    euv, mag = (
+        _observe(
+            sun, time, observer, each, npix=npix, roll=0.0, noise=noise, observatory=observatory, **shared
+        )
+        for each in (euv_instrument, mag_instrument)
     )
     return euv, mag
 
