@@ -21,6 +21,7 @@ Run: ``python benchmarks/bench_activity_matched.py --dataset DIR --model default
 """
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -121,7 +122,7 @@ def main():
     print_table(summary, list(summary[0]))
     print()
     per_bin = []
-    for b, (lo, hi) in enumerate(zip(EDGES[:-1], EDGES[1:], strict=True)):
+    for b, (lo, hi) in enumerate(itertools.pairwise(EDGES)):
         row = {"strong px": f"{lo:g}-{hi:g}"}
         for split, split_rows in rows.items():
             in_bin = [r["cc"] for r, k in zip(split_rows, activity_bin(split_rows), strict=True) if k == b]
