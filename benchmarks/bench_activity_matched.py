@@ -30,11 +30,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import describe_machine, print_table
-from bench_default_model import add_source_arguments, source_predictor, with_frame
+from bench_default_model import add_source_arguments, store_predictor
 from bench_polarity_bound import active_region_oracle
 
 from sunpy_magnetogan.metrics import pixel_cc
-from sunpy_magnetogan.pairs import PairStore
 
 #: Edges of the activity bins: fraction of on-disk pixels with true |B| > 100 G.
 EDGES = (0.0, 0.002, 0.004, 0.008, 0.016, 1.0)
@@ -93,9 +92,7 @@ def main():
     parser.add_argument("--json", type=Path, help="write the per-pair figures here")
     args = parser.parse_args()
     print(describe_machine())
-    predict, _, use_frame = source_predictor(args)
-    store = PairStore.open(args.dataset)
-    predict_pair = with_frame(predict, store.grid_size, use_frame)
+    store, predict_pair = store_predictor(args)
     rows = {}
     for split in args.splits:
         rows[split] = [

@@ -109,6 +109,13 @@ def source_predictor(args, *, strength=False):
     return run_predictor(args.run) if args.run else model_predictor(args.model, strength=strength)
 
 
+def store_predictor(args, *, strength=False):
+    """``(store, predict_pair)``: the ``--dataset`` pair store and `with_frame` of `source_predictor`."""
+    predict, _, use_frame = source_predictor(args, strength=strength)
+    store = PairStore.open(args.dataset)
+    return store, with_frame(predict, store.grid_size, use_frame)
+
+
 def with_frame(predict, grid_size, use_frame):
     """``predict(euv, meta)``: the field in Gauss, multiplied by the pair's frame sign when ``use_frame``."""
 

@@ -33,8 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REAL_DATA_DIR, add_strength_argument, describe_machine
 from bench_default_model import (
     add_source_arguments,
-    source_predictor,
-    with_frame,
+    store_predictor,
 )
 
 from sunpy_magnetogan.metrics import (
@@ -46,7 +45,6 @@ from sunpy_magnetogan.metrics import (
     quiet_sun_by_mu,
     quiet_sun_patches,
 )
-from sunpy_magnetogan.pairs import PairStore
 
 PATCH = 64
 MU_EDGES = (0.2, 0.4, 0.6, 0.8, 1.0)
@@ -141,9 +139,7 @@ def main():
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
     print(describe_machine())
-    predict, _, use_frame = source_predictor(args, strength=args.calibrated_strength)
-    store = PairStore.open(args.dataset)
-    predict_pair = with_frame(predict, store.grid_size, use_frame)
+    store, predict_pair = store_predictor(args, strength=args.calibrated_strength)
     results = {split: score_split(store, predict_pair, split, args.max_pairs) for split in args.splits}
     print("reference: real HMI quiet Sun")
     results["hmi_2011_12_17"] = hmi_reference()

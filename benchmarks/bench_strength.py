@@ -22,14 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import describe_machine
 from bench_default_model import (
     add_source_arguments,
-    source_predictor,
+    store_predictor,
     synthetic_metrics,
-    with_frame,
 )
 from bench_quiet_sun import score_split
 
 from sunpy_magnetogan.grid import ModelGrid
-from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.strength import fit_strength_calibration
 
 
@@ -62,9 +60,7 @@ def main():
     parser.add_argument("--json", type=Path, help="write the calibration and the figures as JSON")
     args = parser.parse_args()
     print(describe_machine())
-    predict, _, use_frame = source_predictor(args)
-    store = PairStore.open(args.dataset)
-    predict_pair = with_frame(predict, store.grid_size, use_frame)
+    store, predict_pair = store_predictor(args)
     mu = ModelGrid(store.grid_size).mu_array()
     calibration = fit_on(store, predict_pair, args.fit_split, args.max_pairs, mu)
     print(f"strength calibration fitted on {args.fit_split!r}: {calibration.pixels} pixels")
