@@ -5,7 +5,9 @@ An observation casts a ray through every pixel centre of a helioprojective TAN i
 the chosen observer (`~sunpy_magnetogan.synthetic.projection.ImagePlane`), evaluates the
 radial field ``B_r`` of the `~sunpy_magnetogan.synthetic.SyntheticSun` where it meets the
 photosphere, and projects it on the line of sight, ``B_los = B_r * mu`` (the radial-field
-approximation: the synthetic field has no horizontal component). The instrument's PSF and
+approximation, the default; a flux model with inclined sunspot and plage fields adds the
+line-of-sight part of their horizontal field to magnetograms, see `line_of_sight_field`;
+EUV images always see the radial field). The instrument's PSF and
 the pixel's own extent blur the image, and noise is added. The result is a
 `sunpy.map.Map` with a complete header (observer, date, solar radius, instrument), so
 sunpy recognises it as an HMIMap, AIAMap, EUVIMap or (Solar Orbiter EUI/FSI) EUIMap.
@@ -86,9 +88,15 @@ def _disk_binning(instrument, distance, npix):
     return max(int(np.ceil(2.5 * radius / npix / instrument.native_scale.to_value(u.arcsec))), 1)
 
 
-def line_of_sight_field(sun, time, observer, plane, *, view=None, sources=None):
+def line_of_sight_field(sun, time, observer, plane, *, view=None, sources=None, radial=False):
     """
     Noise-free line-of-sight field of a synthetic Sun on the pixels of an image.
+
+    Where the Sun's flux model inclines the fields of sunspots or plage
+    (``FluxModel.spot_inclination``, ``plage_inclination``), ``B_los`` also has the
+    line-of-sight part of their horizontal field
+    (`~sunpy_magnetogan.synthetic.kernels.evaluate_on_image`): near the limb a sunspot's
+    limb-side penumbra then shows the opposite polarity, as in real magnetograms.
 
     Active-region sources are evaluated exactly on the sphere where each pixel's line of
     sight meets it (`~sunpy_magnetogan.synthetic.kernels.evaluate_on_image`); the
@@ -111,6 +119,10 @@ def line_of_sight_field(sun, time, observer, plane, *, view=None, sources=None):
         ``observer_view(observer, time)`` if already known.
     sources : `~sunpy_magnetogan.synthetic.sources.SourceSet`, optional
         ``sun.sources(time)`` if already known.
+    radial : bool, optional
+        Take every field as radial, ``B_los = B_r * mu``, whatever the inclination (what
+        the EUV forward model is given: the chromosphere's brightness follows the field's
+        strength, not the viewing angle).
 
     Returns
     -------
@@ -141,7 +153,8 @@ def line_of_sight_field(sun, time, observer, plane, *, view=None, sources=None):
     # Resolved sources whose footprint reaches the visible hemisphere: exact evaluation.
     resolved = ~network & (xyz[:, 2] > -np.sin(np.minimum(CUTOFF * sigma, np.pi / 2)))
     r_xyz, r_sigma = xyz[resolved], sigma[resolved]
-    b_radial = evaluate_on_image(
+    inclined = not (radial or sun.flux_model.radial)
+    fields = evaluate_on_image(
         r_xyz,
         plane.project(r_xyz),
         kernel_amplitude(src.flux[resolved], r_sigma, SOLAR_RADIUS_CM),
@@ -149,11 +162,13 @@ def line_of_sight_field(sun, time, observer, plane, *, view=None, sources=None):
         geometry.xyz,
         plane.radius_px,
         extended_xyz=geometry.extended_xyz,
+        inclination=sun.flux_model.inclination(src.kind[resolved]) if inclined else None,
     )
+    b_radial, b_horizontal = fields if inclined else (fields, 0.0)
     slat = geometry.xyz[..., 1] * np.cos(np.deg2rad(b0)) + geometry.xyz[..., 2] * np.sin(np.deg2rad(b0))
     lat = np.rad2deg(np.arcsin(np.clip(np.nan_to_num(slat), -1.0, 1.0)))
     b_radial = b_radial + sun.polar_field(time, lat * u.deg).to_value(u.G)
-    b_los = np.where(geometry.on_disk, b_radial * geometry.mu, 0.0)
+    b_los = np.where(geometry.on_disk, b_radial * geometry.mu + b_horizontal, 0.0)
 
     # Unresolved network elements on the visible hemisphere: projected flux per pixel area.
     seen = network & (xyz[:, 2] > 1.0 / plane.distance)
@@ -311,9 +326,12 @@ def _observe(
     """
     plane = _plane(instrument, observer, npix, roll, binning)
     view = view or observer_view(observer, time)
-    b_los, geometry = line_of_sight_field(sun, time, observer, plane, view=view, sources=sources)
+    magnetograph = instrument.name in _MAGNETOGRAPHS
+    b_los, geometry = line_of_sight_field(
+        sun, time, observer, plane, view=view, sources=sources, radial=not magnetograph
+    )
     rng = _noise_rng(sun, instrument.name.lower(), time, observer)
-    if instrument.name in _MAGNETOGRAPHS:
+    if magnetograph:
         data = _magnetograph_response(b_los, geometry, plane, instrument, rng=rng, noise=noise)
     else:
         data = _imager_response(b_los, geometry, plane, instrument, rng=rng, noise=noise, model=model)

@@ -127,6 +127,15 @@ class FluxModel:
         Typical flux of one plage fragment, Mx.
     diffusion : float
         Surface diffusion coefficient of plage, km2/s.
+    spot_inclination, plage_inclination : float
+        Tangent of the field's inclination from the vertical at one source width from the
+        centre of a sunspot or plage source; it grows linearly with the distance (0 at the
+        centre). 0 (the default) keeps every field radial. About 1.4 gives a sunspot
+        vertical at its centre, 54 deg at one width and 70 deg at two (outer penumbra,
+        Keppens & Martinez Pillet 1996, A&A 316, 229); plage is close to vertical
+        (Martinez Pillet, Lites & Skumanich 1997, ApJ 474, 810). It changes ``B_los``
+        near the limb (`~sunpy_magnetogan.synthetic.line_of_sight_field`), not ``B_r`` and
+        not the EUV images.
 
     Examples
     --------
@@ -149,6 +158,47 @@ class FluxModel:
     plage_field: tuple = (150.0, 600.0)
     fragment_flux: float = 2e20
     diffusion: float = 250.0
+    spot_inclination: float = 0.0
+    plage_inclination: float = 0.0
+
+    def __post_init__(self):
+        if self.spot_inclination < 0 or self.plage_inclination < 0:
+            raise ValueError(
+                "spot_inclination and plage_inclination must be non-negative, got "
+                f"{self.spot_inclination!r} and {self.plage_inclination!r}"
+            )
+
+    @property
+    def radial(self):
+        """Whether every source's field is radial (no inclination)."""
+        return self.spot_inclination == 0 and self.plage_inclination == 0
+
+    def inclination(self, kind):
+        """
+        Tangent of the inclination at one width of sources of the given kinds.
+
+        Parameters
+        ----------
+        kind : numpy.ndarray
+            Source kinds (``SPOT``, ``PLAGE`` or ``NETWORK``; the network is unresolved
+            and stays radial).
+
+        Returns
+        -------
+        numpy.ndarray
+            Same shape as ``kind`` (float64).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sunpy_magnetogan.synthetic.sources import NETWORK, PLAGE, SPOT, FluxModel
+        >>> FluxModel(spot_inclination=1.4, plage_inclination=0.2).inclination(np.array([SPOT, PLAGE, NETWORK]))
+        array([1.4, 0.2, 0. ])
+        """
+        kind = np.asarray(kind)
+        return np.where(
+            kind == SPOT, self.spot_inclination, np.where(kind == PLAGE, self.plage_inclination, 0.0)
+        )
 
     def anti_hale_fraction(self, flux):
         """Probability that a region of total flux ``flux`` (Mx) violates Hale's law."""
