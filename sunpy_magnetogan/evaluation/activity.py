@@ -169,7 +169,9 @@ def _scalar(value):
     return float(u.Quantity(value).value) if isinstance(value, u.Quantity) else float(value)
 
 
-def evaluate_activity(predict, samples, *, size=512, npix=None, euv_normalization=None, recipe="semireal"):
+def evaluate_activity(
+    predict, samples, *, size=512, npix=None, euv_normalization=None, recipe="semireal", flux_model=None
+):
     """
     Score a model on synthetic Suns of several activity levels.
 
@@ -189,6 +191,9 @@ def evaluate_activity(predict, samples, *, size=512, npix=None, euv_normalizatio
         The model's EUV normalisation.
     recipe : {"semireal", "pair"}, optional
         How the input is made (see the module docstring).
+    flux_model : `~sunpy_magnetogan.synthetic.FluxModel`, optional
+        The Suns' flux model (the calibrated default if None), e.g. with inclined sunspot
+        fields.
 
     Returns
     -------
@@ -213,7 +218,7 @@ def evaluate_activity(predict, samples, *, size=512, npix=None, euv_normalizatio
     geometry = grid_geometry(size)
     rows = []
     for sample in samples:
-        sun = SyntheticSun(sample.seed)
+        sun = SyntheticSun(sample.seed, flux_model=flux_model)
         if recipe == "pair":
             euv_map, magnetogram = observe_pair(sun, sample.time, npix=npix)
         else:
