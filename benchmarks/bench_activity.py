@@ -37,7 +37,7 @@ import sunpy.map
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REAL_DATA_DIR, add_strength_argument, describe_machine, print_table
-from bench_default_model import model_predictor, run_predictor, with_frame
+from bench_default_model import expected_field_predictor, model_predictor, run_predictor, with_frame
 
 from sunpy_magnetogan.evaluation.activity import (
     evaluate_activity,
@@ -46,7 +46,6 @@ from sunpy_magnetogan.evaluation.activity import (
     summarize_activity,
 )
 from sunpy_magnetogan.metrics import grid_geometry, pair_metrics
-from sunpy_magnetogan.pairs import pair_cycle_frame
 from sunpy_magnetogan.synthetic.activity import ACTIVITY_BINS, activity_samples
 
 REAL_HMI = "hmi_m_720s_2011-12-17T055810.fits"
@@ -82,7 +81,7 @@ def load_predictor(model, *, strength=False):
     return model_predictor(model, strength=strength)
 
 
-def real_pair(predict, euv_normalization, use_frame, size):
+def real_pair(predict_pair, euv_normalization, size):
     """Metrics of the semi-real HMI 2011-12-17 pair, or None when the file is absent."""
     path = REAL_DATA_DIR / REAL_HMI
     if not path.is_file():
@@ -90,11 +89,8 @@ def real_pair(predict, euv_normalization, use_frame, size):
         return None
     hmi = sunpy.map.Map(path).superpixel((8, 8) * u.pix, func=np.nanmean)
     euv, truth, disk = semireal_inputs(hmi, size=size, euv_normalization=euv_normalization, rng=0)
-    field = predict(euv)
-    if use_frame:
-        meta = {"date": hmi.date.isot, "hglt_obs": hmi.observer_coordinate.lat.to_value(u.deg)}
-        field = field * pair_cycle_frame(meta, size).sign
-    generated = np.where(disk, field, 0.0)
+    meta = {"date": hmi.date.isot, "hglt_obs": hmi.observer_coordinate.lat.to_value(u.deg)}
+    generated = np.where(disk, predict_pair(euv, meta), 0.0)
     geometry = grid_geometry(size)
     metrics = pair_metrics(truth, generated, geometry, mask=disk)
     qs_true, qs_gen = quiet_sun_mean_field(truth, generated, geometry, mask=disk)
@@ -165,21 +161,32 @@ def main():
     )
     parser.add_argument("--no-real", action="store_true", help="skip the real HMI 2011-12-17 pair")
     add_strength_argument(parser)
+    parser.add_argument(
+        "--expected-field",
+        action="store_true",
+        help="score a registered model's field times 2p - 1 (p: its polarity confidence) instead",
+    )
     parser.add_argument("--json", type=Path, help="write the per-pair rows and the per-bin summary as JSON")
     args = parser.parse_args()
     # Dates before SDO (1996-2010) have no AIA degradation table; the normalisation cancels it.
     warnings.filterwarnings("ignore", message="AIA degradation correction skipped")
     print(describe_machine())
-    predict, euv_normalization, use_frame = load_predictor(args.model, strength=args.calibrated_strength)
+    if args.expected_field:
+        predict_pair, euv_normalization = expected_field_predictor(args.model, args.size)
+        field = "expected field B (2p - 1)"
+    else:
+        predict, euv_normalization, use_frame = load_predictor(args.model, strength=args.calibrated_strength)
+        predict_pair = with_frame(predict, args.size, use_frame)
+        field = f"cycle frame {'applied' if use_frame else 'not applied'}"
     print(
-        f"model {args.model}: cycle frame {'applied' if use_frame else 'not applied'}; recipe {args.recipe}; "
+        f"model {args.model}: {field}; recipe {args.recipe}; "
         f"{args.size} px grid; {args.seeds_per_bin} Suns per bin"
     )
     print("bins of R: " + ", ".join(f"{b.name} [{b.low}, {b.high})" for b in ACTIVITY_BINS))
     samples = activity_samples(args.seeds_per_bin)
     t0 = time.perf_counter()
     rows = evaluate_activity(
-        with_frame(predict, args.size, use_frame),
+        predict_pair,
         samples,
         size=args.size,
         euv_normalization=euv_normalization,
@@ -187,7 +194,7 @@ def main():
     )
     elapsed = time.perf_counter() - t0
     summary = summarize_activity(rows)
-    real = None if args.no_real else real_pair(predict, euv_normalization, use_frame, args.size)
+    real = None if args.no_real else real_pair(predict_pair, euv_normalization, args.size)
     print(f"\nper activity bin (means over the Suns of each bin; {len(rows)} pairs in {elapsed:.0f} s):")
     print_table(table_rows(summary, real), COLUMNS)
     worst = [s["name"] for s in summary if s["r2"] >= 1]

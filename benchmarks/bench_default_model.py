@@ -94,6 +94,28 @@ def model_predictor(name, *, strength=False):
     return predict, loaded.euv_normalization, loaded.cycle_frame
 
 
+def expected_field_predictor(name, grid_size):
+    """
+    ``(predict_pair(euv, meta), euv_normalization)``: a registered model's field times ``2p - 1``.
+
+    ``p`` is the model card's calibrated polarity confidence, so the product is the
+    field's expectation under the sign uncertainty (the least-squares field); 0 G where
+    ``p`` is undefined. The cycle frame sign is applied.
+    """
+    loaded = load_model(name, device="cpu")
+    if loaded.polarity is None:
+        raise SystemExit(f"model {name!r} has no polarity calibration in its card")
+    ones = np.ones(loaded.grid.shape, dtype=np.float32)
+
+    def predict_pair(euv, meta):
+        frame = pair_cycle_frame(meta, grid_size)
+        field = loaded.predict(euv[np.newaxis], frame=ones)[0] * frame.sign
+        probability = loaded.polarity.probability(field, frame.probability)
+        return np.where(np.isfinite(probability), field * (2 * probability - 1), 0.0)
+
+    return predict_pair, loaded.euv_normalization
+
+
 def add_source_arguments(parser):
     """``--dataset`` (a pair store) and one of ``--run`` / ``--model`` (the generator to score)."""
     parser.add_argument("--dataset", type=Path, required=True, help="a pair store")
