@@ -17,8 +17,8 @@ import astropy.units as u
 import matplotlib.pyplot as plt
 import numpy as np
 import sunpy.map
-from matplotlib.colors import Normalize
 from astropy.coordinates import SkyCoord
+from matplotlib.colors import Normalize
 
 from sunpy_magnetogan.metrics import flux_by_mu, grid_geometry
 from sunpy_magnetogan.preprocess import prepare_magnetogram_map
