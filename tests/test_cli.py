@@ -1,5 +1,6 @@
 """The sunpy-magnetogan command line: each command's main path and its error path."""
 
+import json
 import logging
 import os
 import subprocess
@@ -344,3 +345,15 @@ def test_generate_rerun_skips_finished_inputs_unread(tiny_model, aia_file, tmp_p
     assert capsys.readouterr().out.splitlines()[-1] == (
         f"wrote 0 magnetogram(s) to {tmp_path / 'out'}; 1 skipped (output exists; --overwrite replaces)"
     )
+
+
+def test_synthetic_writes_inclined_fields_on_request(tmp_path, capsys):
+    argv = ["synthetic", str(tmp_path / "pairs"), "--split", "train", "--max-pairs", "1", "--npix", "128"]
+    argv += ["--grid-size", "64", "--no-progress", "--spot-inclination", "1.0", "--plage-inclination", "0.2"]
+    assert main(argv) == 0
+    attrs = json.loads((tmp_path / "pairs" / "dataset.json").read_text())["attrs"]
+    assert attrs["flux_model"]["spot_inclination"] == 1.0
+    assert attrs["flux_model"]["plage_inclination"] == 0.2
+    # Resuming with radial fields would mix two kinds of pairs: a one-line error.
+    assert main(argv[:-4]) == 2
+    assert "another flux model" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from sunpy_magnetogan.solar_cycle import days_since_epoch
 from sunpy_magnetogan.synthetic import (
     BENCHMARK_SERIES,
     BENCHMARK_SPLIT,
+    FluxModel,
     SeriesSpec,
     SplitSpec,
     SyntheticSun,
@@ -93,6 +94,37 @@ def test_store_records_its_euv_normalization_and_refuses_another(store, tmp_path
     for pair_id in store.ids():
         pair = store.load(pair_id)
         assert np.median(pair["euv"][pair["disk"]]) == pytest.approx(expected, abs=0.03)
+
+
+def test_store_records_its_flux_model_and_refuses_another(store, tmp_path):
+    """Inclined-field pairs differ from radial ones in the magnetogram only, and a store keeps one kind."""
+    assert store.attrs["flux_model"]["spot_inclination"] == 0.0
+    assert "radial" in store.attrs["magnetogram"]
+    inclined_model = FluxModel(spot_inclination=1.0, plage_inclination=0.2)
+    with pytest.raises(MagnetoGANError, match="another flux model.*plage_inclination, spot_inclination"):
+        write_synthetic_dataset(store.path, split=SPLITS, npix=256, grid_size=128, flux_model=inclined_model)
+    # A store written before the attribute existed holds default (radial) Suns.
+    info = json.loads((store.path / "dataset.json").read_text())
+    del info["attrs"]["flux_model"]
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "dataset.json").write_text(json.dumps(info))
+    with pytest.raises(MagnetoGANError, match="another flux model"):
+        write_synthetic_dataset(legacy, split={}, npix=256, grid_size=128, flux_model=inclined_model)
+    write_synthetic_dataset(legacy, split={}, npix=256, grid_size=128)
+    inclined = write_synthetic_dataset(
+        tmp_path / "inclined",
+        split={"train": SPLITS["train"]},
+        npix=256,
+        grid_size=128,
+        flux_model=inclined_model,
+    )
+    assert inclined.attrs["flux_model"]["spot_inclination"] == 1.0
+    assert "inclined" in inclined.attrs["magnetogram"]
+    pair_id = inclined.ids()[0]
+    radial, tilted = store.load(pair_id), inclined.load(pair_id)
+    np.testing.assert_array_equal(radial["euv"], tilted["euv"])
+    assert np.abs(radial["mag"] - tilted["mag"]).max() > 50  # G
 
 
 def test_reader_refuses_other_stores(tmp_path, store):

@@ -49,6 +49,21 @@ def add_parser(subparsers):
             "(default) or the paper's per-image 1-99 percentile stretch"
         ),
     )
+    parser.add_argument(
+        "--spot-inclination",
+        type=float,
+        default=0.0,
+        help=(
+            "tan of the sunspot field's inclination from the vertical at one source width "
+            "(default 0: radial fields; about 1 for observed penumbrae)"
+        ),
+    )
+    parser.add_argument(
+        "--plage-inclination",
+        type=float,
+        default=0.0,
+        help="tan of the plage field's inclination at one source width (default 0: radial)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -57,11 +72,13 @@ def run(args):
     # lazy: a command's dependencies load only when it runs, so that --help answers at once.
     from sunpy_magnetogan.normalization import EUVNormalization, QuietSunNormalization
     from sunpy_magnetogan.synthetic.dataset import write_synthetic_dataset
+    from sunpy_magnetogan.synthetic.sources import FluxModel
     from sunpy_magnetogan.weights.cache import ensure_writable_dir
 
     ensure_writable_dir(args.directory, what="pair store folder")
 
     normalization = QuietSunNormalization() if args.euv_normalization == "quiet-sun" else EUVNormalization()
+    flux_model = FluxModel(spot_inclination=args.spot_inclination, plage_inclination=args.plage_inclination)
     for split in args.split or ["train", "test"]:
         t0 = time.perf_counter()
         store = write_synthetic_dataset(
@@ -72,6 +89,7 @@ def run(args):
             max_pairs=args.max_pairs,
             euv_normalization=normalization,
             progress=not args.no_progress,
+            flux_model=flux_model,
         )
         elapsed = time.perf_counter() - t0
         print(f"{split}: {len(store.ids(split))} pairs in {args.directory} ({elapsed:.0f} s)")  # noqa: T201

@@ -84,7 +84,7 @@ from sunpy_magnetogan.synthetic.observers import (
     stereo_observer,
 )
 from sunpy_magnetogan.synthetic.seeding import component_rng
-from sunpy_magnetogan.synthetic.sources import MSH
+from sunpy_magnetogan.synthetic.sources import MSH, FluxModel
 from sunpy_magnetogan.synthetic.sun import SyntheticSun
 
 __all__ = [
@@ -323,6 +323,11 @@ class _PairWriter:
     npix: int
     grid: ModelGrid
     euv_normalization: object
+    flux_model: FluxModel
+
+    def sun(self, seed):
+        """The synthetic Sun of ``seed`` with the store's flux model."""
+        return SyntheticSun(seed, flux_model=self.flux_model)
 
     def add(self, pair_id, split, sun, seed, time, label, observer, instrument):
         """Observe one pair (`observe_pair`), prepare it (`_prepare`) and store it with `_meta`."""
@@ -338,23 +343,35 @@ class _PairWriter:
         )
 
 
-def _pair_writer(path, *, npix, grid_size, euv_normalization, **contents):
+def _flux_model_attrs(flux_model):
+    """A flux model as the JSON-compatible dict a store's attributes keep (tuples as lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(flux_model).items()}
+
+
+def _pair_writer(path, *, npix, grid_size, euv_normalization, flux_model=None, **contents):
     """
     Create a store of synthetic pairs, or reopen one to resume writing it, and its writer.
 
     The store's attributes are the generator, ``npix``, ``contents`` (what the store
     holds), the EUV normalisation (`~sunpy_magnetogan.normalization.QuietSunNormalization`
-    if None) and the input preparation. A store written by another generator, or whose
-    EUV images were normalised otherwise, is refused: resuming it would mix two kinds of
-    pairs.
+    if None), the input preparation and the Suns' flux model (the default
+    `~sunpy_magnetogan.synthetic.FluxModel` if None). A store written by another
+    generator, or whose EUV images were normalised otherwise, or whose Suns had another
+    flux model (stores without the attribute were written with the default one), is
+    refused: resuming it would mix two kinds of pairs.
     """
     euv_normalization = euv_normalization or QuietSunNormalization()
+    flux_model = flux_model or FluxModel()
     attrs = {
         "generator": GENERATOR,
         "npix": int(npix),
         **contents,
+        "magnetogram": "synthetic HMI, "
+        + ("radial-field approximation" if flux_model.radial else "inclined sunspot and plage fields")
+        + ", Gauss",
         "euv_normalization": euv_normalization.to_dict(),
         "input_preparation": SYNTHETIC_PREPARATION.to_dict(),
+        "flux_model": _flux_model_attrs(flux_model),
     }
     store = PairStore.create(path, grid_size=grid_size, attrs=attrs, exist_ok=True)
     if store.attrs.get("generator") != GENERATOR:
@@ -365,7 +382,14 @@ def _pair_writer(path, *, npix, grid_size, euv_normalization, **contents):
             f"{path} holds pairs normalised with {stored}, not {attrs['euv_normalization']}; "
             "write them to a new directory"
         )
-    return _PairWriter(store, int(npix), ModelGrid(grid_size), euv_normalization)
+    stored = store.attrs.get("flux_model", _flux_model_attrs(FluxModel()))
+    if stored != attrs["flux_model"]:
+        changed = sorted(k for k in attrs["flux_model"] if stored.get(k) != attrs["flux_model"][k])
+        raise MagnetoGANError(
+            f"{path} holds pairs of Suns with another flux model (differing in {', '.join(changed)}); "
+            "write them to a new directory"
+        )
+    return _PairWriter(store, int(npix), ModelGrid(grid_size), euv_normalization, flux_model)
 
 
 def write_synthetic_dataset(
@@ -377,6 +401,7 @@ def write_synthetic_dataset(
     max_pairs=None,
     euv_normalization=None,
     progress=False,
+    flux_model=None,
 ):
     """
     Generate synthetic EUV / magnetogram pairs and store them on the model grid.
@@ -402,6 +427,9 @@ def write_synthetic_dataset(
         copies it into every checkpoint; a store cannot mix two normalisations.
     progress : bool, optional
         Show a tqdm progress bar of the pairs (those already in the store count as done).
+    flux_model : `~sunpy_magnetogan.synthetic.FluxModel`, optional
+        The Suns' flux model (the calibrated default if None), e.g. with inclined sunspot
+        fields; recorded in the store's attributes (``flux_model``).
 
     Returns
     -------
@@ -411,7 +439,7 @@ def write_synthetic_dataset(
     Raises
     ------
     MagnetoGANError
-        If ``path`` holds a store of another generator or EUV normalisation.
+        If ``path`` holds a store of another generator, EUV normalisation or flux model.
 
     Examples
     --------
@@ -428,8 +456,8 @@ def write_synthetic_dataset(
         grid_size=grid_size,
         euv_normalization=euv_normalization,
         splits={name: asdict(spec) for name, spec in splits.items()},
+        flux_model=flux_model,
         benchmark=split == "benchmark" or (isinstance(split, str) and split in BENCHMARK_SPLIT),
-        magnetogram="synthetic HMI, radial-field approximation, Gauss",
     )
     store = writer.store
     items = [
@@ -451,7 +479,7 @@ def write_synthetic_dataset(
             observer = observer_at(time)
             if seed not in suns:
                 suns.clear()
-                suns[seed] = SyntheticSun(seed)
+                suns[seed] = writer.sun(seed)
             writer.add(pair_id, name, suns[seed], seed, time, label, observer, spec.instrument)
             written += 1
             log.info("wrote synthetic pair %s (%s)", pair_id, name)
@@ -459,7 +487,14 @@ def write_synthetic_dataset(
 
 
 def write_time_series(
-    path, series=BENCHMARK_SERIES, *, npix=512, grid_size=512, truth_shape=(180, 360), euv_normalization=None
+    path,
+    series=BENCHMARK_SERIES,
+    *,
+    npix=512,
+    grid_size=512,
+    truth_shape=(180, 360),
+    euv_normalization=None,
+    flux_model=None,
 ):
     """
     Write time series of synthetic Suns seen by several observers, with ground truth.
@@ -481,6 +516,8 @@ def write_time_series(
         Shape of the ground-truth Carrington maps; None to skip them.
     euv_normalization : optional
         EUV normalisation of the stored images, as in `write_synthetic_dataset`.
+    flux_model : `~sunpy_magnetogan.synthetic.FluxModel`, optional
+        The Suns' flux model, as in `write_synthetic_dataset`.
 
     Returns
     -------
@@ -489,7 +526,7 @@ def write_time_series(
     Raises
     ------
     MagnetoGANError
-        If ``path`` holds a store of another generator or EUV normalisation.
+        If ``path`` holds a store of another generator, EUV normalisation or flux model.
 
     Examples
     --------
@@ -506,12 +543,13 @@ def write_time_series(
         npix=npix,
         grid_size=grid_size,
         euv_normalization=euv_normalization,
+        flux_model=flux_model,
         series=[_series_dict(s) for s in series],
     )
     path = Path(path)
     tables = []
     for spec in series:
-        sun = SyntheticSun(spec.seed)
+        sun = writer.sun(spec.seed)
         rng = component_rng(spec.seed, "series-observers")
         for time in spec.times():
             regions = sun.active_regions(time)
