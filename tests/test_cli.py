@@ -348,7 +348,8 @@ def test_generate_rerun_skips_finished_inputs_unread(tiny_model, aia_file, tmp_p
 
 
 def test_synthetic_writes_inclined_fields_on_request(tmp_path, capsys):
-    argv = ["synthetic", str(tmp_path / "pairs"), "--split", "train", "--max-pairs", "1", "--npix", "128"]
+    argv = ["synthetic", str(tmp_path / "pairs"), "--split", "train", "--max-pairs", "2", "--npix", "128"]
+    argv += ["--workers", "2"]
     argv += ["--grid-size", "64", "--no-progress", "--spot-inclination", "1.0", "--plage-inclination", "0.2"]
     assert main(argv) == 0
     attrs = json.loads((tmp_path / "pairs" / "dataset.json").read_text())["attrs"]
@@ -357,3 +358,12 @@ def test_synthetic_writes_inclined_fields_on_request(tmp_path, capsys):
     # Resuming with radial fields would mix two kinds of pairs: a one-line error.
     assert main(argv[:-4]) == 2
     assert "another flux model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_worker_counts_must_be_positive(value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["synthetic", str(tmp_path / "pairs"), "--workers", value])
+    assert exit_info.value.code == 2
+    assert "must be a positive integer" in capsys.readouterr().err
+    assert not (tmp_path / "pairs").exists()

@@ -127,6 +127,29 @@ def test_store_records_its_flux_model_and_refuses_another(store, tmp_path):
     assert np.abs(radial["mag"] - tilted["mag"]).max() > 50  # G
 
 
+def test_worker_processes_write_the_same_store(store, tmp_path):
+    """Two worker processes give the same pairs, ids and metadata as the serial writer, and honour max_pairs."""
+    parallel = write_synthetic_dataset(
+        tmp_path / "parallel", split=SPLITS, npix=256, grid_size=128, workers=2
+    )
+    assert parallel.ids() == store.ids()
+    for pair_id in store.ids():
+        serial_pair, parallel_pair = store.load(pair_id), parallel.load(pair_id)
+        for name in ("euv", "mag", "disk"):
+            np.testing.assert_array_equal(serial_pair[name], parallel_pair[name])
+        assert parallel.meta(pair_id) == store.meta(pair_id)
+    first_two = write_synthetic_dataset(
+        tmp_path / "first_two", split=SPLITS, npix=256, grid_size=128, workers=2, max_pairs=2
+    )
+    assert sorted(first_two.ids()) == sorted(store.ids("train"))  # the first two pairs of the split order
+    resumed = write_synthetic_dataset(
+        tmp_path / "first_two", split=SPLITS, npix=256, grid_size=128, workers=2
+    )
+    assert resumed.ids() == store.ids()
+    with pytest.raises(ValueError, match="positive integer"):
+        write_synthetic_dataset(tmp_path / "none", split=SPLITS, workers=0)
+
+
 def test_reader_refuses_other_stores(tmp_path, store):
     assert len(open_synthetic_dataset(store.path)) == 3
     PairStore.create(tmp_path / "real", grid_size=16, attrs={"source": "SDO"})

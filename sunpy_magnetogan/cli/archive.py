@@ -10,6 +10,7 @@ done, 1 when some failed (listed in ``OUT/manifest.jsonl``).
 import logging
 from pathlib import Path
 
+from sunpy_magnetogan.cli._types import positive_int
 from sunpy_magnetogan.cli.generate import add_precision_argument
 
 __all__ = ["add_parser", "run"]
@@ -51,12 +52,15 @@ def add_parser(subparsers):
     )
     parser.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=None,
         help="worker processes of the local cluster (default: Dask's, one per CPU core / --threads-per-worker)",
     )
     parser.add_argument(
-        "--threads-per-worker", type=int, default=1, help="tasks at once per local worker (default: 1)"
+        "--threads-per-worker",
+        type=positive_int,
+        default=1,
+        help="tasks at once per local worker (default: 1)",
     )
     parser.add_argument(
         "--torch-threads", type=int, default=None, help="torch threads per worker process (default: torch's)"

@@ -6,6 +6,8 @@ import logging
 import time
 from pathlib import Path
 
+from sunpy_magnetogan.cli._types import positive_int
+
 __all__ = ["SPLIT_NAMES", "add_parser", "run"]
 
 #: The names of `sunpy_magnetogan.synthetic.dataset.BENCHMARK_SPLIT`, written out so that
@@ -64,6 +66,12 @@ def add_parser(subparsers):
         default=0.0,
         help="tan of the plage field's inclination at one source width (default 0: radial)",
     )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="processes observing the pairs, one synthetic Sun at a time each (default 1: none; same pairs)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -90,6 +98,7 @@ def run(args):
             euv_normalization=normalization,
             progress=not args.no_progress,
             flux_model=flux_model,
+            workers=args.workers,
         )
         elapsed = time.perf_counter() - t0
         print(f"{split}: {len(store.ids(split))} pairs in {args.directory} ({elapsed:.0f} s)")  # noqa: T201

@@ -58,8 +58,13 @@ and the far side (EUVI), with ground-truth region tables and Carrington maps.
 """
 
 import logging
+import multiprocessing
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from itertools import groupby, islice
 from pathlib import Path
 
 import astropy.units as u
@@ -329,18 +334,34 @@ class _PairWriter:
         """The synthetic Sun of ``seed`` with the store's flux model."""
         return SyntheticSun(seed, flux_model=self.flux_model)
 
-    def add(self, pair_id, split, sun, seed, time, label, observer, instrument):
-        """Observe one pair (`observe_pair`), prepare it (`_prepare`) and store it with `_meta`."""
+    def observe(self, sun, seed, time, label, observer, instrument):
+        """One pair observed (`observe_pair`) and prepared (`_prepare`): ``euv``, ``mag``, ``disk``, ``meta``."""
         euv, mag = observe_pair(sun, time, observer, instrument=instrument, npix=self.npix)
         euv_data, mag_data, disk = _prepare(euv, mag, self.grid, self.euv_normalization)
-        self.store.add(
-            pair_id,
-            euv=euv_data,
-            mag=mag_data,
-            disk=disk,
-            split=split,
-            meta=_meta(seed, time, label, observer, instrument),
-        )
+        return {
+            "euv": euv_data,
+            "mag": mag_data,
+            "disk": disk,
+            "meta": _meta(seed, time, label, observer, instrument),
+        }
+
+    def add(self, pair_id, split, sun, seed, time, label, observer, instrument):
+        """Observe one pair (`observe`) and store it."""
+        self.store.add(pair_id, split=split, **self.observe(sun, seed, time, label, observer, instrument))
+
+
+def _observe_seed(npix, grid_size, euv_normalization, flux_model, jobs):
+    """
+    The pairs of one synthetic Sun, observed in a worker process (see `write_synthetic_dataset`).
+
+    ``jobs`` is a list of ``(pair_id, split, seed, time, label, observer, instrument)`` of
+    one seed; the result is a list of ``(pair_id, split, pair)`` with ``pair`` as
+    `_PairWriter.observe` returns it. The arrays are the same as a serial run's: every
+    random draw is keyed by the seed, time, observer and instrument.
+    """
+    writer = _PairWriter(None, npix, ModelGrid(grid_size), euv_normalization, flux_model)
+    sun = writer.sun(jobs[0][2])
+    return [(job[0], job[1], writer.observe(sun, *job[2:])) for job in jobs]
 
 
 def _flux_model_attrs(flux_model):
@@ -402,6 +423,7 @@ def write_synthetic_dataset(
     euv_normalization=None,
     progress=False,
     flux_model=None,
+    workers=1,
 ):
     """
     Generate synthetic EUV / magnetogram pairs and store them on the model grid.
@@ -430,6 +452,11 @@ def write_synthetic_dataset(
     flux_model : `~sunpy_magnetogan.synthetic.FluxModel`, optional
         The Suns' flux model (the calibrated default if None), e.g. with inclined sunspot
         fields; recorded in the store's attributes (``flux_model``).
+    workers : int, optional
+        Processes that observe the pairs, one synthetic Sun at a time each; this process
+        alone writes the store, in the same order and with the same arrays as with 1 (the
+        default, no worker process). The workers are started with ``spawn``: a script that
+        asks for more than one must call this under ``if __name__ == "__main__":``.
 
     Returns
     -------
@@ -439,7 +466,8 @@ def write_synthetic_dataset(
     Raises
     ------
     MagnetoGANError
-        If ``path`` holds a store of another generator, EUV normalisation or flux model.
+        If ``path`` holds a store of another generator, EUV normalisation or flux model, or
+        a worker process stops.
 
     Examples
     --------
@@ -449,6 +477,8 @@ def write_synthetic_dataset(
     >>> len(store), store.attrs["generator"]
     (1, 'sunpy_magnetogan.synthetic')
     """
+    if int(workers) != workers or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
     splits = _resolve_splits(split)
     writer = _pair_writer(
         path,
@@ -465,25 +495,65 @@ def write_synthetic_dataset(
         for name, spec in splits.items()
         for seed, time, label, observer_at in spec.items(name)
     ]
-    n_present = sum(item[2] in store for item in items)
-    total = len(items) if max_pairs is None else min(len(items), n_present + max_pairs)
-    written = 0
-    suns = {}
-    with tqdm(total=total, desc="synthetic pairs", unit="pair", disable=not progress) as bar:
-        for name, spec, pair_id, seed, time, label, observer_at in items:
-            if max_pairs is not None and written >= max_pairs:
-                break
+    missing = [item for item in items if item[2] not in store]
+    jobs = [
+        (pair_id, name, seed, time, label, observer_at(time), spec.instrument)
+        for name, spec, pair_id, seed, time, label, observer_at in missing[:max_pairs]
+    ]
+    with tqdm(
+        total=len(items) - len(missing) + len(jobs),
+        initial=len(items) - len(missing),
+        desc="synthetic pairs",
+        unit="pair",
+        disable=not progress,
+    ) as bar:
+        for pair_id, name, pair in _observed_pairs(writer, jobs, workers):
+            store.add(pair_id, split=name, **pair)
             bar.update(1)
-            if pair_id in store:
-                continue
-            observer = observer_at(time)
+            log.info("wrote synthetic pair %s (%s)", pair_id, name)
+    return PairStore.open(path)
+
+
+def _observed_pairs(writer, jobs, workers):
+    """
+    Yield ``(pair_id, split, pair)`` for ``jobs`` in order, observed here or by ``workers`` processes.
+
+    Consecutive jobs of one seed go to one process, which builds that Sun once.
+    """
+    groups = [list(group) for _, group in groupby(jobs, key=lambda job: job[2])]
+    if workers <= 1 or len(groups) <= 1:
+        suns = {}
+        for job in jobs:
+            seed = job[2]
             if seed not in suns:
                 suns.clear()
                 suns[seed] = writer.sun(seed)
-            writer.add(pair_id, name, suns[seed], seed, time, label, observer, spec.instrument)
-            written += 1
-            log.info("wrote synthetic pair %s (%s)", pair_id, name)
-    return PairStore.open(path)
+            yield job[0], job[1], writer.observe(suns[seed], *job[2:])
+        return
+    observe = partial(
+        _observe_seed, writer.npix, writer.grid.size, writer.euv_normalization, writer.flux_model
+    )
+    workers = min(workers, len(groups))
+    # spawn: the workers start clean, whatever threads (torch, OpenMP) this process runs.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # At most two Suns per worker in flight: finished pairs wait in memory only until
+        # the Suns before them are written.
+        queue = iter(groups)
+        pending = deque(pool.submit(observe, group) for group in islice(queue, 2 * workers))
+        while pending:
+            try:
+                results = pending.popleft().result()
+            except BrokenProcessPool as err:
+                raise MagnetoGANError(
+                    "a worker process stopped before its pairs were observed (the pairs written so far "
+                    "are kept); a script that asks for workers > 1 must call the writer under "
+                    "`if __name__ == '__main__':`, since every worker imports the script anew"
+                ) from err
+            following = next(queue, None)
+            if following is not None:
+                pending.append(pool.submit(observe, following))
+            yield from results
 
 
 def write_time_series(
