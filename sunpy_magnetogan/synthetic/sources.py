@@ -130,12 +130,15 @@ class FluxModel:
     spot_inclination, plage_inclination : float
         Tangent of the field's inclination from the vertical at one source width from the
         centre of a sunspot or plage source; it grows linearly with the distance (0 at the
-        centre). 0 (the default) keeps every field radial. About 1.4 gives a sunspot
-        vertical at its centre, 54 deg at one width and 70 deg at two (outer penumbra,
-        Keppens & Martinez Pillet 1996, A&A 316, 229); plage is close to vertical
-        (Martinez Pillet, Lites & Skumanich 1997, ApJ 474, 810). It changes ``B_los``
-        near the limb (`~sunpy_magnetogan.synthetic.line_of_sight_field`), not ``B_r`` and
-        not the EUV images.
+        centre). 0 (the default) keeps every field radial. A sunspot is vertical at its
+        centre and about 70 deg from the vertical at the outer edge of its penumbra
+        (Keppens & Martinez Pillet 1996, A&A 316, 229): 1.0 gives 45 deg at one width and
+        63 deg at two, 1.4 gives 54 and 70 deg. ``B_r`` keeps its profile, so the field
+        strength ``B_r / cos(inclination)`` of the inner penumbra comes out some 30 %
+        above the observed one at 1.0, more at 1.4. Plage is close to vertical (Martinez
+        Pillet, Lites & Skumanich 1997, ApJ 474, 810). It changes ``B_los`` near the limb
+        (`~sunpy_magnetogan.synthetic.line_of_sight_field`), not ``B_r`` and not the EUV
+        images.
 
     Examples
     --------
