@@ -32,22 +32,26 @@ from _common import describe_machine, print_table
 from bench_activity import load_predictor
 from bench_default_model import with_frame
 
-from sunpy_magnetogan.evaluation.activity import evaluate_activity, semireal_inputs, summarize_activity
+from sunpy_magnetogan.evaluation.activity import evaluate_activity, summarize_activity
+from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.metrics import MU_EDGES, flux_by_mu, grid_geometry, pixel_cc, sum_flux_by_mu
+from sunpy_magnetogan.preprocess import prepare_magnetogram_map
 from sunpy_magnetogan.synthetic import FluxModel, SyntheticSun, observe_hmi
 from sunpy_magnetogan.synthetic.activity import activity_samples
 
 
 def truth_change(samples, flux_model, size):
     """Per sample: CC radial vs inclined, the strong pixels' sign flips, and the flux tables by mu."""
-    geometry = grid_geometry(size)
+    geometry, grid = grid_geometry(size), ModelGrid(size)
     rows, tables = [], []
     for sample in samples:
         maps = [
             observe_hmi(SyntheticSun(sample.seed, flux_model=model), sample.time, npix=size)
             for model in (None, flux_model)
         ]
-        (_, radial, disk), (_, inclined, _) = (semireal_inputs(m, size=size, rng=sample.seed) for m in maps)
+        radial, inclined = (prepare_magnetogram_map(m, grid=grid) for m in maps)
+        disk = radial.disk
+        radial, inclined = radial.data, inclined.data
         strong = disk & (np.abs(radial) > 100)
         rows.append(
             {

@@ -352,7 +352,7 @@ class _PairWriter:
 
 def _observe_seed(npix, grid_size, euv_normalization, flux_model, jobs):
     """
-    The pairs of one synthetic Sun, observed in a worker process (see `write_synthetic_dataset`).
+    The pairs of one synthetic Sun, observed here or in a worker process (see `write_synthetic_dataset`).
 
     ``jobs`` is a list of ``(pair_id, split, seed, time, label, observer, instrument)`` of
     one seed; the result is a list of ``(pair_id, split, pair)`` with ``pair`` as
@@ -521,18 +521,13 @@ def _observed_pairs(writer, jobs, workers):
     Consecutive jobs of one seed go to one process, which builds that Sun once.
     """
     groups = [list(group) for _, group in groupby(jobs, key=lambda job: job[2])]
-    if workers <= 1 or len(groups) <= 1:
-        suns = {}
-        for job in jobs:
-            seed = job[2]
-            if seed not in suns:
-                suns.clear()
-                suns[seed] = writer.sun(seed)
-            yield job[0], job[1], writer.observe(suns[seed], *job[2:])
-        return
     observe = partial(
         _observe_seed, writer.npix, writer.grid.size, writer.euv_normalization, writer.flux_model
     )
+    if workers <= 1 or len(groups) <= 1:
+        for group in groups:
+            yield from observe(group)
+        return
     workers = min(workers, len(groups))
     # spawn: the workers start clean, whatever threads (torch, OpenMP) this process runs.
     context = multiprocessing.get_context("spawn")
