@@ -2,6 +2,8 @@
 Observing the synthetic Sun: map sources, headers, geometry, noise, farside consistency.
 """
 
+import dataclasses
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -26,7 +28,7 @@ from sunpy_magnetogan.synthetic import (
     stereo_observer,
 )
 from sunpy_magnetogan.synthetic.projection import ImagePlane, carrington_from_observer_frame
-from sunpy_magnetogan.synthetic.sources import SPOT
+from sunpy_magnetogan.synthetic.sources import SPOT, SourceSet
 
 DATE = "2014-02-15T06:00"
 
@@ -158,6 +160,24 @@ def test_noise_level_follows_instrument(sun):
     assert np.std(diff) == pytest.approx(10 / 8, rel=0.05)
     finer = observe_hmi(sun, DATE, npix=1024).data - observe_hmi(sun, DATE, npix=1024, noise=False).data
     assert np.nanstd(finer) == pytest.approx(10 / 4, rel=0.05)
+
+
+def test_observe_hmi_sees_the_sources_it_is_given(sun):
+    """A magnetogram of chosen sources: linear in their fluxes, the Sun's polar field and noise."""
+    sources = sun.sources(DATE)
+    flipped = dataclasses.replace(sources, flux=-sources.flux)
+    clean = observe_hmi(sun, DATE, npix=128, noise=False)
+    np.testing.assert_array_equal(
+        observe_hmi(sun, DATE, npix=128, noise=False, sources=sources).data, clean.data
+    )
+    polar = observe_hmi(sun, DATE, npix=128, noise=False, sources=SourceSet.empty())
+    assert 0 < np.nanmax(abs(polar.data)) < 20  # G: the smooth polar field alone
+    reverse = observe_hmi(sun, DATE, npix=128, noise=False, sources=flipped)
+    np.testing.assert_allclose(reverse.data + clean.data, 2 * polar.data, atol=1e-3)
+    noise = observe_hmi(sun, DATE, npix=128).data - clean.data
+    np.testing.assert_allclose(
+        observe_hmi(sun, DATE, npix=128, sources=SourceSet.empty()).data - polar.data, noise, atol=1e-3
+    )
 
 
 def test_euvi_has_lower_signal_to_noise_than_aia(sun):

@@ -206,7 +206,7 @@ def _noise_rng(sun, name, time, observer):
     )
 
 
-def observe_hmi(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, observatory="SDO"):
+def observe_hmi(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, observatory="SDO", sources=None):
     """
     A synthetic HMI-like line-of-sight magnetogram.
 
@@ -228,14 +228,35 @@ def observe_hmi(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, obs
     observatory : str, optional
         ``OBSRVTRY``; for other observers than SDO, ``TELESCOP`` becomes
         ``"<observatory>/HMI"``.
+    sources : `~sunpy_magnetogan.synthetic.sources.SourceSet`, optional
+        The flux concentrations to observe instead of all of ``sun.sources(time)``: a
+        subset (only the active regions, say) or a modified copy (other signs). The smooth
+        polar field (`~sunpy_magnetogan.synthetic.SyntheticSun.polar_field`) and the noise
+        are the Sun's in any case.
 
     Returns
     -------
     `~sunpy.map.sources.HMIMap`
         ``B_los`` in Gauss (float32), NaN more than a pixel outside the limb.
+
+    Examples
+    --------
+    Only the active regions, without the quiet-Sun network:
+
+    >>> import numpy as np
+    >>> from sunpy_magnetogan.synthetic import SyntheticSun, observe_hmi
+    >>> sun = SyntheticSun(7)
+    >>> full = observe_hmi(sun, "2014-02-01", npix=128, noise=False)
+    >>> active = sun.sources("2014-02-01", network=False)
+    >>> regions = observe_hmi(sun, "2014-02-01", npix=128, noise=False, sources=active)
+    >>> quiet = full.data - regions.data  # the network alone, G
+    >>> bool(np.nanmax(abs(regions.data)) > 500), bool(np.nanstd(quiet) < np.nanstd(regions.data))
+    (True, True)
     """
     observer = as_observer(observer, time)
-    return _observe(sun, time, observer, HMI, npix=npix, roll=roll, noise=noise, observatory=observatory)
+    return _observe(
+        sun, time, observer, HMI, npix=npix, roll=roll, noise=noise, observatory=observatory, sources=sources
+    )
 
 
 def observe_phi(sun, time, observer=None, *, npix=512, roll=0.0, noise=True, binning=None):
