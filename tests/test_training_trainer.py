@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import astropy.units as u
 import numpy as np
 import pytest
 import torch
@@ -262,6 +263,25 @@ def test_resume_of_a_finished_run_does_nothing(pairs, tmp_path):
     assert summary["steps_this_session"] == 0
 
 
+def test_time_limit_stops_at_a_checkpoint_that_resumes_exactly(pairs, tmp_path):
+    whole = Trainer(TINY_MODEL, TINY_TRAIN, pairs, tmp_path / "whole", progress=False).train(
+        time_limit=1 * u.h
+    )
+    assert (whole["step"], whole["stopped_early"]) == (20, False)
+    # A limit already passed at the first look at the clock (every log_every = 5 steps).
+    short = Trainer(TINY_MODEL, TINY_TRAIN, pairs, tmp_path / "run", progress=False).train(
+        time_limit=1 * u.ns
+    )
+    assert (short["step"], short["stopped_early"]) == (5, True)
+    assert short["eval"]["step"] == 5  # evaluated where it stopped
+    assert load_checkpoint(tmp_path / "run")["step"] == 5
+    resumed = Trainer(TINY_MODEL, TINY_TRAIN, pairs, tmp_path / "run", resume=True, progress=False).train()
+    assert (resumed["step"], resumed["stopped_early"]) == (20, False)
+    assert resumed["fingerprints"] == whole["fingerprints"]
+    with pytest.raises(u.UnitsError):
+        Trainer(TINY_MODEL, TINY_TRAIN, pairs, tmp_path / "other", progress=False).train(time_limit=5 * u.m)
+
+
 # ---------------------------------------------------------------- command line
 def test_train_command(pairs, tmp_path, capsys):
     config = tmp_path / "tiny.toml"
@@ -287,6 +307,23 @@ def test_train_command(pairs, tmp_path, capsys):
     # User errors are reported without a traceback and exit code 2.
     assert cli_main([*argv, "--steps", "0"]) == 2
     assert "steps must be at least 1" in capsys.readouterr().err
+    # A time limit stops the session early, at a checkpoint; a limit without a unit is refused.
+    limited = [
+        "train",
+        str(pairs),
+        "--out",
+        str(tmp_path / "limited"),
+        "--config",
+        str(config),
+        "--no-progress",
+    ]
+    assert cli_main([*limited, "--device", "cpu", "--time-limit", "1e-9 s"]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (printed["step"], printed["stopped_early"]) == (5, True)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main([*limited, "--time-limit", "30"])
+    assert exit_info.value.code == 2
+    assert "positive time with a unit" in capsys.readouterr().err
 
 
 def test_train_command_presets(pairs, tmp_path):

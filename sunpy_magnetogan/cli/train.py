@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from sunpy_magnetogan.cli import main as cli_main
+from sunpy_magnetogan.cli._types import positive_duration
 
 __all__ = ["PRESET_NAMES", "add_parser", "build_configs", "main", "run"]
 
@@ -77,6 +78,14 @@ def add_parser(subparsers):
     parser.add_argument(
         "--resume", action="store_true", help="continue from the newest valid checkpoint in --out"
     )
+    parser.add_argument(
+        "--time-limit",
+        type=positive_duration,
+        help=(
+            "stop this session after training this long, e.g. 45min or 2h (evaluated and "
+            "checkpointed; --resume continues it)"
+        ),
+    )
     parser.add_argument("--deterministic", action="store_true", help="use deterministic algorithms only")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
@@ -135,6 +144,8 @@ def run(args):
         0 on success.
     """
     # lazy: a command's dependencies load only when it runs, so that --help answers at once.
+    import astropy.units as u
+
     from sunpy_magnetogan.training import Trainer
 
     model, train = build_configs(args)
@@ -148,7 +159,7 @@ def run(args):
         progress=not args.no_progress,
     )
     try:
-        summary = trainer.train()
+        summary = trainer.train(time_limit=None if args.time_limit is None else args.time_limit * u.s)
     finally:
         trainer.close()
     if trainer.context.is_main:
@@ -158,6 +169,7 @@ def run(args):
                 {
                     "run": str(args.out),
                     "step": summary["step"],
+                    "stopped_early": summary["stopped_early"],
                     "steps_per_s": round(summary["steps_per_s"], 3),
                     **{k: round(v, 5) for k, v in evaluation.items() if k != "step"},
                 }

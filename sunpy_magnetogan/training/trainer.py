@@ -27,6 +27,7 @@ import math
 import time
 from pathlib import Path
 
+import astropy.units as u
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
@@ -410,16 +411,32 @@ class Trainer:
         window.reset(now)
         return row
 
-    def train(self):
+    def _out_of_time(self, deadline):
+        """Whether any process has passed ``deadline`` (`time.perf_counter` seconds; collective)."""
+        late = torch.tensor([float(time.perf_counter() >= deadline)], device=self.device)
+        return bool(reduce_mean(self.context, late).item() > 0)
+
+    @u.quantity_input(time_limit=u.s)
+    def train(self, *, time_limit=None):
         """
         Run (or continue) training up to ``train_config.steps``.
+
+        Parameters
+        ----------
+        time_limit : `~astropy.units.Quantity`, optional
+            Stop this session early once it has trained this long (a time, e.g.
+            ``25 * u.min``, for a job or a lent machine with a fixed allowance). The clock is
+            read every ``log_every`` steps, by all data-parallel processes together; on
+            stopping, the run is evaluated and checkpointed as at its last step, and
+            ``resume=True`` continues it later.
 
         Returns
         -------
         dict
             What ``final.json`` records: ``step``, ``elapsed_s`` (this session) and
             ``total_elapsed_s`` (all sessions of the run), ``steps_per_s``, the last
-            ``eval`` results, ``world_size`` and the per-rank weight ``fingerprints``.
+            ``eval`` results, ``world_size``, the per-rank weight ``fingerprints`` and
+            ``stopped_early`` (the time limit ended the session before ``steps``).
 
         Raises
         ------
@@ -440,6 +457,8 @@ class Trainer:
             progress=self.progress,
         )
         began = self._session_start = time.perf_counter()
+        deadline = None if time_limit is None else began + time_limit.to_value(u.s)
+        stopped_early = False
         window = LossWindow(began)
         evaluated_at = saved_at = None
         self.generator.train()
@@ -458,6 +477,20 @@ class Trainer:
                     if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                         self.save_checkpoint()
                         saved_at = self.step
+                    if (
+                        deadline is not None
+                        and self.step < cfg.steps
+                        and self.step % cfg.log_every == 0
+                        and self._out_of_time(deadline)
+                    ):
+                        stopped_early = True
+                        log.info(
+                            "time limit of %s reached at step %d of %d: stopping here",
+                            time_limit,
+                            self.step,
+                            cfg.steps,
+                        )
+                        break
                 if evaluated_at != self.step and self.step > start_step:
                     self._record_eval(logs)
                 if saved_at != self.step and self.step > start_step:
@@ -481,6 +514,7 @@ class Trainer:
             "world_size": self.context.world_size,
             "fingerprints": fingerprints,
             "device": str(self.device),
+            "stopped_early": stopped_early,
         }
         if self.context.is_main:
             atomic_write_text(self.run_dir / "final.json", json.dumps(summary, indent=1))
