@@ -21,6 +21,7 @@ from sunpy_magnetogan.training import (
     merge_config,
     save_config,
 )
+from sunpy_magnetogan.training.config import NORTH_SOUTH
 
 
 def make_store(path, *, grid_size=32, n_train=4, n_test=2, seed=0, attrs=None):
@@ -275,6 +276,35 @@ def test_cycle_frame_reverses_the_field_of_mirrored_pairs(tmp_path):
             if torch.equal(mag, sign * (torch.flip(full, dims) if dims else full)):
                 seen.add(tuple(dims))
     assert len(seen) == 4
+
+
+def test_north_south_flips_mirror_up_down_only_and_reverse_the_field(tmp_path):
+    # The model grid is solar north up: a north-south mirror is an up-down flip, and in the
+    # even-cycle frame the mirrored Sun obeys Hale's law once its field is reversed.
+    store = make_store(tmp_path / "pairs", n_train=1, n_test=0)
+    pair = store.load("pair00")
+    store.add(
+        "even", euv=pair["euv"], mag=pair["mag"], disk=pair["disk"], split="test", meta={"date": "2014-06-01"}
+    )
+    full = PairDataset(store, split="test", cycle_frame=True)[0]
+    flipping = PairDataset(store, split="test", cycle_frame=True, random_flips=NORTH_SOUTH, seed=1)
+    seen = set()
+    for sample_number in range(16):
+        item = flipping[(0, sample_number)]
+        if torch.equal(item["mag"], full["mag"]) and torch.equal(item["euv"], full["euv"]):
+            seen.add("plain")
+        elif torch.equal(item["mag"], -torch.flip(full["mag"], [-2])) and torch.equal(
+            item["euv"], torch.flip(full["euv"], [-2])
+        ):
+            seen.add("north-south")
+        else:
+            pytest.fail("a north-south flip served something else than the pair or its up-down mirror")
+    assert seen == {"plain", "north-south"}
+    with pytest.raises(TrainingConfigError, match="random_flips"):
+        PairDataset(store, split="test", random_flips="east-west")
+    with pytest.raises(TrainingConfigError, match="random_flips"):
+        TrainConfig(random_flips="east-west")
+    assert TrainConfig(random_flips=NORTH_SOUTH).random_flips == NORTH_SOUTH
 
 
 def test_cycle_frame_needs_dates(tmp_path):

@@ -29,12 +29,14 @@ from sunpy_magnetogan.architecture import ConfigMixin, ModelConfig, check_config
 from sunpy_magnetogan.exceptions import TrainingConfigError
 from sunpy_magnetogan.normalization import MagnetogramNormalization
 
-__all__ = ["ModelConfig", "TrainConfig", "merge_config"]
+__all__ = ["NORTH_SOUTH", "ModelConfig", "TrainConfig", "merge_config"]
 
 log = logging.getLogger(__name__)
 
 _AMP_DTYPES = ("bfloat16", "float16", "none")
 _GAN_MODES = ("vanilla", "lsgan")
+#: ``TrainConfig.random_flips`` value for north-south mirrors only (Hale's and Joy's laws hold).
+NORTH_SOUTH = "north-south"
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,13 @@ class TrainConfig(ConfigMixin):
         Train on random ``crop_size`` px crops of the finest level (coarser levels get the
         aligned, downsampled crop); None trains on whole images as the paper's stated
         128/256/512 px inputs do.
-    random_flips : bool
-        Flip pairs at random (both images together). This keeps each pair consistent but
-        mirrors the Sun, so hemispheric sign rules (Hale's law, Joy's law) are no longer
-        learnt; off by default.
+    random_flips : bool or {"north-south"}
+        Flip pairs at random (both images together). True mirrors them left-right and/or
+        up-down: each pair stays consistent, but the mirrored Sun breaks the hemispheric
+        sign rules (Hale's law; with ``cycle_frame``, Joy's law under east-west mirrors).
+        ``"north-south"`` mirrors them up-down only, which with ``cycle_frame`` is an exact
+        symmetry of Hale's and Joy's laws (see
+        `~sunpy_magnetogan.training.dataset.PairDataset`). Off by default.
     train_split, eval_split : str
         Splits of the pair store used for training and for the periodic evaluation.
     eval_every : int
@@ -153,6 +158,10 @@ class TrainConfig(ConfigMixin):
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
         if self.level_weights is not None:
             object.__setattr__(self, "level_weights", tuple(float(w) for w in self.level_weights))
+        check_config(
+            self.random_flips in (False, True, NORTH_SOUTH),
+            f"random_flips must be true, false or {NORTH_SOUTH!r}, got {self.random_flips!r}",
+        )
         check_config(self.lambda_l2 >= 0, f"lambda_l2 must be >= 0, got {self.lambda_l2}")
         check_config(
             self.gan_mode in _GAN_MODES, f"gan_mode must be one of {_GAN_MODES}, got {self.gan_mode!r}"
