@@ -2,8 +2,8 @@
 Export the generators of the one-call GPU run, with their cards, for the trip back.
 
 Exports the run's newest checkpoint and, when another checkpoint scored better on the
-in-training ``val`` evaluation (``eval_log.csv``: pixel CC + total unsigned flux CC), that
-one too: ``<out>/last.safetensors`` (+ ``.json`` card) and ``<out>/best-val.safetensors``.
+in-training ``val`` evaluation (``eval_log.csv``: the pixel CC, the one skill figure it
+holds), that one too: ``<out>/last.safetensors`` (+ ``.json`` card) and ``<out>/best-val.safetensors``.
 The final choice is made afterwards on the whole ``val`` split
 (``benchmarks/select_checkpoint.py``), with the calibrations fitted there.
 
@@ -17,20 +17,19 @@ from pathlib import Path
 
 from sunpy_magnetogan.grid import ModelGrid
 from sunpy_magnetogan.pairs import PairStore
-from sunpy_magnetogan.training.checkpoint import list_checkpoints
+from sunpy_magnetogan.training.checkpoint import checkpoint_step, list_checkpoints
 from sunpy_magnetogan.training.export import export_model
 
 
 def best_val_step(run):
-    """The step of ``eval_log.csv``'s best row (pixel CC + flux CC), or None."""
+    """The step of ``eval_log.csv``'s row with the highest pixel CC, or None."""
     path = Path(run) / "eval_log.csv"
     if not path.is_file():
         return None
-    rows = [row for row in csv.DictReader(path.open()) if row.get("cc") and row.get("flux_cc")]
+    rows = [row for row in csv.DictReader(path.open()) if row.get("cc")]
     if not rows:
         return None
-    best = max(rows, key=lambda row: float(row["cc"]) + float(row["flux_cc"]))
-    return int(best["step"])
+    return int(max(rows, key=lambda row: float(row["cc"]))["step"])
 
 
 def main():
@@ -46,7 +45,7 @@ def main():
     final = json.loads((args.run / "final.json").read_text())
     grid = ModelGrid(PairStore.open(args.store).grid_size)
     checkpoints = list_checkpoints(args.run / "checkpoints")
-    steps = {int(path.name.split("-")[-1]): path for path in checkpoints}
+    steps = {checkpoint_step(path): path for path in checkpoints}
     chosen = {"last": checkpoints[0]}
     best = best_val_step(args.run)
     if best is not None and best in steps and steps[best] != checkpoints[0]:

@@ -41,6 +41,7 @@ from sunpy_magnetogan.exceptions import CheckpointError, CheckpointWarning, warn
 
 __all__ = [
     "CHECKPOINT_FORMAT",
+    "checkpoint_step",
     "encode_rng_state",
     "find_checkpoint",
     "generator_from_checkpoint",
@@ -295,6 +296,30 @@ def save_checkpoint(
     return target
 
 
+def checkpoint_step(path):
+    """
+    The training step of a checkpoint directory, from its name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A checkpoint directory (``step-XXXXXXXX``).
+
+    Returns
+    -------
+    int or None
+        The step; None if the name is not a checkpoint's.
+
+    Examples
+    --------
+    >>> from sunpy_magnetogan.training.checkpoint import checkpoint_step
+    >>> checkpoint_step("runs/default/checkpoints/step-00004000"), checkpoint_step("latest")
+    (4000, None)
+    """
+    match = _NAME.match(Path(path).name)
+    return int(match.group(1)) if match else None
+
+
 def list_checkpoints(directory):
     """
     Checkpoint directories of a run, newest (highest step) first, unverified.
@@ -311,7 +336,9 @@ def list_checkpoints(directory):
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    found = [(int(m.group(1)), p) for p in directory.iterdir() if p.is_dir() and (m := _NAME.match(p.name))]
+    found = [
+        (step, p) for p in directory.iterdir() if p.is_dir() and (step := checkpoint_step(p)) is not None
+    ]
     return [p for _, p in sorted(found, reverse=True)]
 
 
