@@ -29,7 +29,7 @@ from sunpy_magnetogan.architecture import ConfigMixin, ModelConfig, check_config
 from sunpy_magnetogan.exceptions import TrainingConfigError
 from sunpy_magnetogan.normalization import MagnetogramNormalization
 
-__all__ = ["NORTH_SOUTH", "ModelConfig", "TrainConfig", "merge_config"]
+__all__ = ["NORTH_SOUTH", "RANDOM_FLIPS", "ModelConfig", "TrainConfig", "merge_config"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ _AMP_DTYPES = ("bfloat16", "float16", "none")
 _GAN_MODES = ("vanilla", "lsgan")
 #: ``TrainConfig.random_flips`` value for north-south mirrors only (Hale's and Joy's laws hold).
 NORTH_SOUTH = "north-south"
+#: The values ``TrainConfig.random_flips`` and `~sunpy_magnetogan.training.dataset.PairDataset` take.
+RANDOM_FLIPS = (False, True, NORTH_SOUTH)
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ class TrainConfig(ConfigMixin):
         if self.level_weights is not None:
             object.__setattr__(self, "level_weights", tuple(float(w) for w in self.level_weights))
         check_config(
-            self.random_flips in (False, True, NORTH_SOUTH),
+            self.random_flips in RANDOM_FLIPS,
             f"random_flips must be true, false or {NORTH_SOUTH!r}, got {self.random_flips!r}",
         )
         check_config(self.lambda_l2 >= 0, f"lambda_l2 must be >= 0, got {self.lambda_l2}")

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from sunpy_magnetogan.exceptions import TrainingConfigError
 from sunpy_magnetogan.pairs import PairStore, pair_cycle_frame
-from sunpy_magnetogan.training.config import NORTH_SOUTH
+from sunpy_magnetogan.training.config import NORTH_SOUTH, RANDOM_FLIPS
 
 __all__ = ["PairDataset", "StepBatchSampler", "prefetch", "training_loader"]
 
@@ -122,7 +122,7 @@ class PairDataset(Dataset):
                 f"crop_size {crop_size} must be between 1 and image_size {self.image_size}"
             )
         self.crop_alignment = int(crop_alignment)
-        if random_flips not in (False, True, NORTH_SOUTH):
+        if random_flips not in RANDOM_FLIPS:
             raise TrainingConfigError(
                 f"random_flips must be True, False or {NORTH_SOUTH!r}, got {random_flips!r}"
             )
