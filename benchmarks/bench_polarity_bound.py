@@ -58,7 +58,7 @@ from sunpy_magnetogan.metrics import activity_masks, pixel_cc
 from sunpy_magnetogan.pairs import PairStore
 from sunpy_magnetogan.preprocess import prepare_magnetogram_map
 from sunpy_magnetogan.solar_cycle import cycle_frame
-from sunpy_magnetogan.synthetic import BENCHMARK_SPLIT, SyntheticSun, observe_hmi, observer_view
+from sunpy_magnetogan.synthetic import BENCHMARK_SPLIT, FluxModel, SyntheticSun, observe_hmi, observer_view
 
 
 def hale_oracle(field, *, threshold=20.0, sigma=4.0, north_leading=-1.0):
@@ -114,7 +114,8 @@ def local_hale_rule(field, latitude, time, *, sigma=16.0, threshold=30.0):
     dy = rows - ndimage.gaussian_filter(strength * rows, sigma) / weight
     lat = np.nan_to_num(latitude)
     hemisphere = np.sign(lat)
-    tilt = np.deg2rad(32.1 * np.sin(np.deg2rad(np.abs(lat))))  # Joy: the leading side nearer the equator
+    # Joy's law as the synthetic Sun draws it: the leading side nearer the equator.
+    tilt = np.deg2rad(FluxModel().joy_amplitude * np.sin(np.deg2rad(np.abs(lat))))
     west_of_centre = np.sign(dx * np.cos(tilt) - hemisphere * dy * np.sin(tilt))
     # Even-cycle frame: the leading polarity is negative in the north.
     return strength * -hemisphere * west_of_centre * cycle_frame(latitude * u.deg, time).sign
